@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+DEMO_ERP_PORT ?= 8001
+PORT ?= 8000
+
+.PHONY: run test install install-test lint messages clean
+
+$(VENV)/bin/python:
+	@BASE=$$(scripts/find-python) && echo "Using $$BASE" && "$$BASE" -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml examples/example_connector/pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e ".[test]" -e examples/example_connector
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make run: set up, migrate, load demo data, start the demo ERP and the app on 127.0.0.1:$(PORT)
+run: install
+	DEBUG=true $(PY) manage.py migrate --no-input -v 0
+	DEBUG=true $(PY) manage.py load_demo_data --demo-erp-url http://127.0.0.1:$(DEMO_ERP_PORT)/
+	@echo "Demo ERP on http://127.0.0.1:$(DEMO_ERP_PORT)/  -  application on http://127.0.0.1:$(PORT)/"
+	@$(PY) -m connectors.demo_erp --port $(DEMO_ERP_PORT) & DEMO_PID=$$!; \
+	trap 'kill $$DEMO_PID 2>/dev/null' EXIT INT TERM; \
+	DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: install the test extras and run the whole suite (browser tests included)
+test: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+messages: install
+	$(PY) manage.py makemessages -l nl --no-obsolete --no-location --ignore=.venv --ignore=examples --ignore=tests --ignore=staticfiles
+	$(PY) manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

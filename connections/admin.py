@@ -1,0 +1,185 @@
+"""The Django admin for support staff: find deleted connections, see history, restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy as _
+
+from connections import services
+from connections.models import (
+    ConnectionEvent,
+    ERPConnection,
+    PriceList,
+    Product,
+    SyncConnection,
+)
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = _("Deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
+
+
+class ConnectionEventInline(admin.TabularInline):
+    model = ConnectionEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "actor", "changes"]
+    readonly_fields = fields
+    ordering = ["-at", "-pk"]
+    verbose_name_plural = _("History")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ERPConnection)
+class ERPConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "connector_key", "scope", "is_deleted_display", "deleted_by", "deleted_at"]
+    list_filter = [DeletedFilter, "connector_key", "scope"]
+    search_fields = ["name"]
+    actions = ["restore_selected"]
+    filter_horizontal = ["users", "groups"]
+    fieldsets = [
+        (None, {"fields": ["name", "connector_key", "description"]}),
+        (_("Scope"), {"fields": ["scope", "users", "groups"]}),
+        (_("Configuration"), {"fields": ["sync_connection", "configuration"]}),
+        (
+            _("Status"),
+            {
+                "fields": [
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                    "deleted_at",
+                    "deleted_by",
+                    "last_test_at",
+                    "last_test_by",
+                    "last_test_status",
+                    "last_test_message",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "connector_key",
+        "sync_connection",
+        "configuration",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "deleted_at",
+        "deleted_by",
+        "last_test_at",
+        "last_test_by",
+        "last_test_status",
+        "last_test_message",
+    ]
+    inlines = [ConnectionEventInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return ERPConnection.all_objects.select_related("deleted_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A connection is only created through the dialog, where its test must pass first.
+        return False
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connections.restore_erpconnection")
+
+    @admin.display(description=_("Deleted"), boolean=True)
+    def is_deleted_display(self, obj: ERPConnection) -> bool:
+        return obj.is_deleted
+
+    @admin.display(description=_("Configuration"))
+    def configuration(self, obj: ERPConnection) -> str:
+        """Non-secret values only; secret fields are named, their values never shown."""
+        rows = format_html_join(
+            "", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.config.items())
+        )
+        return format_html('<table class="configuration">{}</table>', rows) if obj.config else "-"
+
+    @admin.action(description=_("Restore selected ERP connections"), permissions=["restore"])
+    def restore_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        restored = 0
+        for connection in queryset.filter(deleted_at__isnull=False):
+            try:
+                services.connection_restore(actor=request.user, connection=connection)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                restored += 1
+        if restored:
+            self.message_user(
+                request,
+                gettext("Restored %(count)d ERP connection(s).") % {"count": restored},
+                messages.SUCCESS,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: ERPConnection) -> None:
+        services.connection_delete(actor=request.user, connection=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.connections_delete(actor=request.user, connections=list(queryset))
+
+    def save_model(self, request: HttpRequest, obj: ERPConnection, form: Any, change: bool) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            services.event_record(
+                connection=obj,
+                actor=request.user,
+                action=ConnectionEvent.Action.CHANGE,
+                changes={"fields": sorted(form.changed_data)},
+            )
+
+
+@admin.register(SyncConnection)
+class SyncConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "sync_connector", "active", "deleted_at"]
+    list_filter = [DeletedFilter, "active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return SyncConnection.all_objects.all()
+
+
+class ProductInline(admin.TabularInline):
+    model = Product
+    extra = 1
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = ["name", "currency", "active", "valid_from", "valid_to"]
+    list_filter = ["active", "currency"]
+    search_fields = ["name"]
+    inlines = [ProductInline]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "price", "vat", "unit", "price_list"]
+    list_filter = ["price_list"]
+    search_fields = ["code", "name"]

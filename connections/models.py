@@ -1,0 +1,279 @@
+"""ERP connections, sync connections, the product register and the history of changes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, Group
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+
+class AliveManager(models.Manager):
+    """``objects``: only rows that are not deleted. ``all_objects`` sees everything."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class SyncConnection(models.Model):
+    """A connection of an installed sync connector; a quote connection may use one."""
+
+    name = models.CharField(_("Name"), max_length=100)
+    sync_connector = models.CharField(_("Sync connector"), max_length=100)
+    description = models.TextField(_("Description"), max_length=2000, blank=True)
+    active = models.BooleanField(_("Active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = AliveManager.from_queryset(SoftDeleteQuerySet)()
+    all_objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sync connection")
+        verbose_name_plural = _("sync connections")
+        ordering = ["name"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=True),
+                name="unique_live_sync_connection_name",
+                violation_error_message=_("A live sync connection with this name already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConnectionQuerySet(SoftDeleteQuerySet):
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> ConnectionQuerySet:
+        """Connections whose scope includes the user; superusers see all, anonymous none."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        listed = ERPConnection.users.through.objects.filter(user=user).values("erpconnection_id")
+        via_group = ERPConnection.groups.through.objects.filter(
+            group__in=user.groups.all()
+        ).values("erpconnection_id")
+        return self.filter(
+            Q(scope=ERPConnection.Scope.ALL) | Q(pk__in=listed) | Q(pk__in=via_group)
+        )
+
+
+TEST_STATUS_LABELS = {
+    "ok": _("OK"),
+    "ok_with_info": _("OK with information"),
+    "warning": _("Warning"),
+    "error": _("Error"),
+}
+
+
+class ERPConnection(models.Model):
+    """A configured quote connector: where a quote's products and prices come from.
+
+    Non-secret configuration values live in ``config`` (JSON); secret values are encrypted
+    at rest in ``secrets``. Deleting is soft: ``deleted_at``/``deleted_by`` are set and every
+    other field is kept, so a restore brings the connection back exactly as it was.
+    """
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("All")
+        SPECIFIC = "specific", _("Specific users and groups")
+
+    name = models.CharField(_("Name"), max_length=100)
+    connector_key = models.CharField(_("Quote connector"), max_length=100)
+    description = models.TextField(_("Description"), max_length=2000, blank=True)
+    scope = models.CharField(_("Scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="erp_connections", verbose_name=_("Users")
+    )
+    groups = models.ManyToManyField(
+        Group, blank=True, related_name="erp_connections", verbose_name=_("Groups")
+    )
+    sync_connection = models.ForeignKey(
+        SyncConnection,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="erp_connections",
+        verbose_name=_("ERP connection"),
+    )
+    config = models.JSONField(_("Configuration"), default=dict, blank=True)
+    secrets = models.TextField(_("Secrets (encrypted)"), blank=True, default="", editable=False)
+
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Created by"),
+    )
+    updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Updated by"),
+    )
+    deleted_at = models.DateTimeField(_("Deleted at"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Deleted by"),
+    )
+
+    last_test_at = models.DateTimeField(_("Last test"), null=True, blank=True, editable=False)
+    last_test_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Last tested by"),
+    )
+    last_test_status = models.CharField(_("Last test status"), max_length=20, blank=True)
+    last_test_message = models.TextField(_("Last test message"), blank=True)
+
+    objects = AliveManager.from_queryset(ConnectionQuerySet)()
+    all_objects = ConnectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ERP connection")
+        verbose_name_plural = _("ERP connections")
+        ordering = ["name"]
+        base_manager_name = "all_objects"
+        permissions = [
+            ("manage_erpconnection", "Can manage ERP connections"),
+            ("restore_erpconnection", "Can restore deleted ERP connections"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=True),
+                name="unique_live_erp_connection_name",
+                violation_error_message=_("A live connection with this name already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def last_test_status_label(self) -> str:
+        return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
+
+
+class ConnectionEvent(models.Model):
+    """The history of a connection: who did what when, and which fields changed.
+
+    ``changes`` maps field names to ``[old, new]``; secret fields appear only as
+    ``"changed"``, never with a value.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        TEST = "test", _("Tested")
+        DELETE = "delete", _("Deleted")
+        RESTORE = "restore", _("Restored")
+
+    connection = models.ForeignKey(ERPConnection, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("Action"), max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("By"),
+    )
+    at = models.DateTimeField(_("When"), auto_now_add=True)
+    changes: models.JSONField[Any, Any] = models.JSONField(_("Changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.connection_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PriceList(models.Model):
+    """A price list of the built-in product register."""
+
+    name = models.CharField(_("Name"), max_length=100)
+    currency = models.CharField(_("Currency"), max_length=3, default="EUR")
+    active = models.BooleanField(_("Active"), default=True)
+    valid_from = models.DateField(_("Valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("Valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class Product(models.Model):
+    """A product with its price on one price list of the built-in product register."""
+
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.CASCADE, related_name="products", verbose_name=_("price list")
+    )
+    code = models.CharField(_("Code"), max_length=50)
+    name = models.CharField(_("Name"), max_length=200)
+    price = models.DecimalField(_("Price"), max_digits=14, decimal_places=4)
+    vat = models.DecimalField(_("VAT (%)"), max_digits=5, decimal_places=2, default=21)
+    unit = models.CharField(_("Unit"), max_length=20, default="pcs")
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "code"], name="unique_product_per_list")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

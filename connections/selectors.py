@@ -1,0 +1,112 @@
+"""Reads for ERP connections: the list tab, sync connections, scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
+
+from connections.models import ERPConnection, SyncConnection
+
+PAGE_SIZE = 25
+
+# Sort keys of the list tab -> ordering expressions (name is always the tie-breaker).
+SORTS: dict[str, Any] = {
+    "name": Lower("name"),
+    "connector": "connector_key",
+    "scope": "scope",
+    "description": Lower("description"),
+    "tested": "last_test_at",
+    "deleted": "deleted_at",
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The state of the list tab, as parsed from the URL."""
+
+    q: str = ""
+    sort: str = "name"
+    descending: bool = False
+    deleted: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params: Any) -> ListQuery:
+        sort = params.get("sort", "name")
+        descending = sort.startswith("-")
+        sort = sort.removeprefix("-")
+        if sort not in SORTS:
+            sort, descending = "name", False
+        try:
+            page = max(1, int(params.get("page", 1)))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(
+            q=params.get("q", "").strip()[:100],
+            sort=sort,
+            descending=descending,
+            deleted=params.get("deleted") in {"1", "on", "true"},
+            page=page,
+        )
+
+    @property
+    def sort_param(self) -> str:
+        return f"-{self.sort}" if self.descending else self.sort
+
+    def params(self, **overrides: Any) -> dict[str, str]:
+        """URL parameters of this state (defaults left out), with overrides applied."""
+        values = {
+            "q": self.q,
+            "sort": self.sort_param,
+            "deleted": "1" if self.deleted else "",
+            "page": str(self.page) if self.page > 1 else "",
+        }
+        values.update({k: str(v) if v not in (None, False) else "" for k, v in overrides.items()})
+        if values["sort"] == "name":
+            values["sort"] = ""
+        return {k: v for k, v in values.items() if v}
+
+
+def _count_of(through: Any) -> Subquery:
+    return Subquery(
+        through.objects.filter(erpconnection=OuterRef("pk"))
+        .values("erpconnection")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def connection_list(*, query: ListQuery) -> Page:
+    """One page of live or deleted connections, searched by name and sorted."""
+    qs: QuerySet[ERPConnection] = (
+        ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
+    )
+    if query.q:
+        qs = qs.filter(name__icontains=query.q)
+    qs = qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
+        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
+        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
+    )
+    order = SORTS[query.sort]
+    if isinstance(order, str):
+        order = F(order)
+    order = order.desc(nulls_last=True) if query.descending else order.asc(nulls_first=True)
+    qs = qs.order_by(order, Lower("name"), "pk")
+    paginator = Paginator(qs, PAGE_SIZE)
+    return paginator.get_page(query.page)
+
+
+def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnection]:
+    """The selected connections of the list, live or deleted as the list shows them."""
+    base = ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
+    return base.filter(pk__in=ids).order_by(Lower("name"))
+
+
+def sync_connection_list() -> QuerySet[SyncConnection]:
+    """Live sync connections, active and inactive, by name."""
+    return SyncConnection.objects.order_by(Lower("name"))

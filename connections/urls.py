@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from connections import views
+
+app_name = "connections"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("settings/quote-sync/erp-connections/", views.connection_list, name="list"),
+    path(
+        "settings/quote-sync/erp-connections/delete/",
+        views.connection_delete,
+        name="delete",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/restore/",
+        views.connection_restore,
+        name="restore",
+    ),
+    path(
+        "settings/quote-sync/sync-connections/",
+        views.sync_connection_list,
+        name="sync_connections",
+    ),
+]
+
+auth_urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,190 @@
+"""The quote connector plugin API.
+
+A connector is a class with declarative attributes (``key``, ``label``, ``Config``,
+``capabilities``, ``sync_connection``) and methods that receive the validated configuration.
+It is built with a :class:`Context`, which injects the HTTP client factory (the guarded httpx
+client in production, a ``MockTransport`` or loopback client in tests) and, where the
+application has one, the built-in product register. Connectors know nothing of Django models.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol
+
+import httpx
+from pydantic import BaseModel
+
+
+class Capability(StrEnum):
+    """The fixed vocabulary of what a connector can do."""
+
+    PRICE_LISTS = "price_lists"
+    PRODUCT_SEARCH = "product_search"
+    PRODUCT_DETAILS = "product_details"
+    PRICE_CALCULATION = "price_calculation"
+    PLACE_ORDER = "place_order"
+    ORDER_STATE = "order_state"
+
+
+SyncUsage = Literal["none", "optional", "required"]
+
+
+class TestStatus(StrEnum):
+    OK = "ok"
+    OK_WITH_INFO = "ok_with_info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def succeeded(self) -> bool:
+        return self is not TestStatus.ERROR
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of ``Connector.test_connection``.
+
+    ``message`` is for the user (already translated when produced inside a request),
+    ``technical_message`` is English and never contains a secret value.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    status: TestStatus
+    message: str
+    technical_message: str = ""
+    error_code: str = ""
+    duration_ms: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status.succeeded
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "message": str(self.message),
+            "technical_message": self.technical_message,
+            "error_code": self.error_code,
+            "duration_ms": self.duration_ms,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class PriceList:
+    id: str
+    name: str
+    currency: str
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Product:
+    code: str
+    name: str
+    price: Decimal
+    currency: str
+    vat: Decimal | None = None
+    unit: str = ""
+    notice: str = ""
+
+
+class ConnectorError(Exception):
+    """A failure a person can understand: a user message plus a stable error code."""
+
+    def __init__(self, message: str, *, code: str, technical: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.technical = technical or message
+
+
+class ProductRegister(Protocol):
+    """The application's own price lists and products, injected into connectors."""
+
+    def price_lists(self, *, currency: str | None = None) -> list[PriceList]: ...
+
+    def search_products(self, *, q: str, price_list: str | None, limit: int) -> list[Product]: ...
+
+    def active_price_list_count(self) -> int: ...
+
+
+class HttpClientFactory(Protocol):
+    """Builds an httpx client with the given time limit and TLS verification."""
+
+    def __call__(self, *, timeout: float, verify: bool = True) -> httpx.Client: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    http: HttpClientFactory
+    register: ProductRegister | None = None
+
+
+class Connector:
+    """Base class of every quote connector."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    vendor: ClassVar[str] = ""
+    version: ClassVar[str] = "1.0"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[BaseModel]]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    sync_connection: ClassVar[SyncUsage] = "none"
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def test_connection(self, config: BaseModel) -> TestResult:
+        """Check that the configured system answers; never raises (see ``run_test``)."""
+        raise NotImplementedError
+
+    def price_lists(self, config: BaseModel, *, currency: str | None = None) -> list[PriceList]:
+        raise ConnectorError("This connector offers no price lists.", code="not_supported")
+
+    def search_products(
+        self, config: BaseModel, *, q: str, price_list: str | None = None, limit: int = 20
+    ) -> list[Product]:
+        raise ConnectorError("This connector offers no product search.", code="not_supported")
+
+
+def run_test(connector: Connector, config: BaseModel) -> TestResult:
+    """Run a connector's test; a connector that raises yields an ``error``, never a crash."""
+    started = time.monotonic()
+    try:
+        result = connector.test_connection(config)
+    except ConnectorError as exc:
+        result = TestResult(
+            TestStatus.ERROR, exc.message, technical_message=exc.technical, error_code=exc.code
+        )
+    except Exception as exc:  # a plugin's bug must not break the page
+        result = TestResult(
+            TestStatus.ERROR,
+            "The connector failed unexpectedly.",
+            technical_message=f"{type(exc).__name__}: {exc}",
+            error_code="connector_crashed",
+        )
+    elapsed = int((time.monotonic() - started) * 1000)
+    if not result.duration_ms:
+        result = TestResult(
+            result.status,
+            result.message,
+            result.technical_message,
+            result.error_code,
+            elapsed,
+            result.details,
+        )
+    return result
+
+
+ConnectorClass = type[Connector]
+ConnectorFactory = Callable[[Context], Connector]

@@ -1,0 +1,99 @@
+"""Shared fixtures: users with and without the manage permission, connection factories,
+and the Chromium launch settings for the browser tests (RECIPES.md)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow DB access.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_executable() -> str | None:
+    """CHROMIUM_EXECUTABLE, else Debian's chromium; None lets Playwright use its own."""
+    explicit = os.environ.get("CHROMIUM_EXECUTABLE")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    executable = chromium_executable()
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if executable:
+        args["executable_path"] = executable
+    return args
+
+
+@pytest.fixture
+def password() -> str:
+    return "a-long-test-password"
+
+
+@pytest.fixture
+def make_user(django_user_model: Any, password: str) -> Callable[..., Any]:
+    def make(username: str, *, staff: bool = False, manage: bool = False, **fields: Any) -> Any:
+        from django.contrib.auth.models import Permission
+
+        user = django_user_model.objects.create_user(
+            username=username, password=password, is_staff=staff, **fields
+        )
+        if manage:
+            user.user_permissions.add(
+                Permission.objects.get(
+                    content_type__app_label="connections", codename="manage_erpconnection"
+                )
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user: Callable[..., Any]) -> Any:
+    """A staff user with the permission to manage ERP connections."""
+    return make_user("manager", staff=True, manage=True)
+
+
+@pytest.fixture
+def manager_client(client: Any, manager: Any) -> Any:
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def make_connection(manager: Any) -> Callable[..., Any]:
+    from connections.models import ERPConnection
+
+    def make(name: str = "Main ERP", **fields: Any) -> ERPConnection:
+        values: dict[str, Any] = {
+            "connector_key": "rest_json",
+            "config": {"base_url": "https://erp.example.com/", "auth": "none"},
+            "created_by": manager,
+            **fields,
+        }
+        return ERPConnection.objects.create(name=name, **values)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings: Any) -> None:
+    """Hashing with the production hasher costs ~0.3 s per user; tests need no security."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

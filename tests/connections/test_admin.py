@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from connections import services
+from connections.models import ERPConnection
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:connections_erpconnection_changelist"
+
+
+@pytest.fixture
+def support_client(client, make_user):
+    user = make_user("helpdesk", staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    client.force_login(user)
+    return client
+
+
+def test_support_group_can_view_and_restore_but_not_change(make_user):
+    user = make_user("helpdesk", staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    assert user.has_perm("connections.view_erpconnection")
+    assert user.has_perm("connections.restore_erpconnection")
+    assert not user.has_perm("connections.change_erpconnection")
+    assert not user.has_perm("connections.delete_erpconnection")
+
+
+def test_changelist_includes_deleted_connections_and_filters_them(
+    support_client, make_connection, manager
+):
+    make_connection("Alive")
+    services.connection_delete(actor=manager, connection=make_connection("Gone"))
+    html = support_client.get(reverse(CHANGELIST)).content.decode()
+    assert "Alive" in html and "Gone" in html
+    html = support_client.get(reverse(CHANGELIST), {"deleted": "yes"}).content.decode()
+    assert "Gone" in html and "Alive" not in html
+
+
+def test_restore_action_restores_selected_connections(support_client, make_connection, manager):
+    gone = make_connection("Gone")
+    services.connection_delete(actor=manager, connection=gone)
+    response = support_client.post(
+        reverse(CHANGELIST),
+        {"action": "restore_selected", "_selected_action": [gone.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert ERPConnection.objects.filter(pk=gone.pk).exists()
+
+
+def test_restore_action_reports_a_name_clash(support_client, make_connection, manager):
+    gone = make_connection("Twin")
+    services.connection_delete(actor=manager, connection=gone)
+    make_connection("Twin")
+    response = support_client.post(
+        reverse(CHANGELIST),
+        {"action": "restore_selected", "_selected_action": [gone.pk]},
+        follow=True,
+    )
+    assert "already exists" in response.content.decode()
+    assert ERPConnection.all_objects.get(pk=gone.pk).deleted_at is not None
+
+
+def test_deleting_in_the_admin_is_a_soft_delete(admin_client, make_connection):
+    connection = make_connection("Soft")
+    response = admin_client.post(
+        reverse("admin:connections_erpconnection_delete", args=[connection.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert ERPConnection.all_objects.get(pk=connection.pk).deleted_at is not None
+
+
+def test_bulk_delete_in_the_admin_is_a_soft_delete(admin_client, make_connection):
+    connection = make_connection("Soft")
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "delete_selected", "_selected_action": [connection.pk], "post": "yes"},
+    )
+    assert ERPConnection.all_objects.get(pk=connection.pk).deleted_at is not None
+
+
+def test_configuration_is_read_only_in_the_admin(admin_client, make_connection):
+    connection = make_connection("Ro", config={"base_url": "https://ro.example/"})
+    url = reverse("admin:connections_erpconnection_change", args=[connection.pk])
+    html = admin_client.get(url).content.decode()
+    assert "https://ro.example/" in html
+    assert 'name="config"' not in html and 'name="connector_key"' not in html
+    assert 'name="secrets"' not in html
+
+
+def test_change_page_shows_the_history(support_client, make_connection, manager):
+    connection = make_connection("Tracked")
+    services.connection_delete(actor=manager, connection=connection)
+    url = reverse("admin:connections_erpconnection_change", args=[connection.pk])
+    html = support_client.get(url).content.decode()
+    assert "History" in html and "Deleted" in html

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from connections import selectors, services
+from connections.models import ERPConnection
+from connections.selectors import ListQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def names(page):
+    return [c.name for c in page.object_list]
+
+
+def test_list_searches_by_name_case_insensitively(make_connection):
+    make_connection("North ERP")
+    make_connection("South ERP")
+    page = selectors.connection_list(query=ListQuery(q="north"))
+    assert names(page) == ["North ERP"]
+
+
+def test_list_sorts_by_column_both_ways(make_connection):
+    make_connection("b", connector_key="rest_json")
+    make_connection("a", connector_key="tryton")
+    make_connection("c", connector_key="product_register")
+    assert names(selectors.connection_list(query=ListQuery(sort="connector"))) == ["c", "b", "a"]
+    assert names(selectors.connection_list(query=ListQuery(sort="name", descending=True))) == [
+        "c",
+        "b",
+        "a",
+    ]
+
+
+def test_list_shows_live_or_deleted_only(make_connection, manager):
+    make_connection("Alive")
+    services.connection_delete(actor=manager, connection=make_connection("Gone"))
+    assert names(selectors.connection_list(query=ListQuery())) == ["Alive"]
+    assert names(selectors.connection_list(query=ListQuery(deleted=True))) == ["Gone"]
+
+
+def test_list_paginates(make_connection):
+    for index in range(selectors.PAGE_SIZE + 3):
+        make_connection(f"Connection {index:03d}")
+    second = selectors.connection_list(query=ListQuery(page=2))
+    assert len(second.object_list) == 3
+    assert second.paginator.num_pages == 2
+
+
+def test_list_counts_scope_members_in_a_constant_number_of_queries(
+    make_connection, make_user, django_assert_num_queries
+):
+    group = Group.objects.create(name="G")
+    for index in range(5):
+        connection = make_connection(f"C{index}", scope=ERPConnection.Scope.SPECIFIC)
+        connection.groups.add(group)
+        connection.users.add(make_user(f"user{index}"), make_user(f"other{index}"))
+    with django_assert_num_queries(2):  # count + page
+        page = selectors.connection_list(query=ListQuery())
+        counts = [(c.user_count, c.group_count) for c in page.object_list]
+    assert counts == [(2, 1)] * 5
+
+
+def test_list_query_ignores_bad_parameters():
+    query = ListQuery.from_params({"sort": "password", "page": "x", "deleted": "maybe"})
+    assert query == ListQuery()
+
+
+def test_list_query_round_trips_through_parameters():
+    query = ListQuery(q="erp", sort="tested", descending=True, deleted=True, page=3)
+    assert ListQuery.from_params(query.params()) == query
