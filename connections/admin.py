@@ -54,7 +54,14 @@ class ConnectionEventInline(admin.TabularInline):
 
 @admin.register(ERPConnection)
 class ERPConnectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "connector_key", "scope", "is_deleted_display", "deleted_by", "deleted_at"]
+    list_display = [
+        "name",
+        "connector_key",
+        "scope",
+        "is_deleted_display",
+        "deleted_by",
+        "deleted_at",
+    ]
     list_filter = [DeletedFilter, "connector_key", "scope"]
     search_fields = ["name"]
     actions = ["restore_selected"]
@@ -115,9 +122,7 @@ class ERPConnectionAdmin(admin.ModelAdmin):
     @admin.display(description=_("Configuration"))
     def configuration(self, obj: ERPConnection) -> str:
         """Non-secret values only; secret fields are named, their values never shown."""
-        rows = format_html_join(
-            "", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.config.items())
-        )
+        rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.config.items()))
         return format_html('<table class="configuration">{}</table>', rows) if obj.config else "-"
 
     @admin.action(description=_("Restore selected ERP connections"), permissions=["restore"])

@@ -77,9 +77,9 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         if user.is_superuser:
             return self
         listed = ERPConnection.users.through.objects.filter(user=user).values("erpconnection_id")
-        via_group = ERPConnection.groups.through.objects.filter(
-            group__in=user.groups.all()
-        ).values("erpconnection_id")
+        via_group = ERPConnection.groups.through.objects.filter(group__in=user.groups.all()).values(
+            "erpconnection_id"
+        )
         return self.filter(
             Q(scope=ERPConnection.Scope.ALL) | Q(pk__in=listed) | Q(pk__in=via_group)
         )
@@ -110,7 +110,10 @@ class ERPConnection(models.Model):
     description = models.TextField(_("Description"), max_length=2000, blank=True)
     scope = models.CharField(_("Scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
     users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="erp_connections", verbose_name=_("Users")
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="erp_connections",
+        verbose_name=_("Users"),
     )
     groups = models.ManyToManyField(
         Group, blank=True, related_name="erp_connections", verbose_name=_("Groups")

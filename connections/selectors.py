@@ -110,3 +110,82 @@ def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnecti
 def sync_connection_list() -> QuerySet[SyncConnection]:
     """Live sync connections, active and inactive, by name."""
     return SyncConnection.objects.order_by(Lower("name"))
+
+
+PRINCIPALS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user or a group in the access dialog."""
+
+    kind: str  # "user" or "group"
+    id: int
+    label: str
+    detail: str
+
+
+def principal_search(*, q: str, page: int = 1) -> Page:
+    """Groups then users matching ``q`` (group name; user name, username or e-mail).
+
+    Paginated in the database, so thousands of users stay usable: one count and one page
+    query per kind.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models import Q
+
+    groups = Group.objects.order_by(Lower("name"))
+    users = get_user_model().objects.filter(is_active=True).order_by(Lower("username"))
+    if q:
+        groups = groups.filter(name__icontains=q)
+        terms = Q()
+        for word in q.split():
+            terms &= (
+                Q(username__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+        users = users.filter(terms)
+    paginator = Paginator(_PrincipalSequence(groups, users), PRINCIPALS_PER_PAGE)
+    return paginator.get_page(page)
+
+
+class _PrincipalSequence:
+    """Groups followed by users as one sliceable sequence, sliced in the database."""
+
+    def __init__(self, groups: QuerySet, users: QuerySet) -> None:
+        self.groups, self.users = groups, users
+        self._group_count: int | None = None
+
+    def group_count(self) -> int:
+        if self._group_count is None:
+            self._group_count = self.groups.count()
+        return self._group_count
+
+    def count(self) -> int:
+        return self.group_count() + self.users.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Principal]:
+        start, stop = index.start or 0, index.stop
+        n_groups = self.group_count()
+        found = [
+            Principal("group", g.pk, g.name, "")
+            for g in self.groups[min(start, n_groups) : min(stop, n_groups)]
+        ]
+        user_start, user_stop = max(0, start - n_groups), max(0, stop - n_groups)
+        if user_stop > user_start:
+            found += [
+                Principal(
+                    "user",
+                    u.pk,
+                    u.get_full_name() or u.get_username(),
+                    f"{u.get_username()} · {u.email}" if u.email else u.get_username(),
+                )
+                for u in self.users[user_start:user_stop]
+            ]
+        return found

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import BaseModel, ValidationError as PydanticValidationError
 
-from connections.models import ConnectionEvent, ERPConnection
+from connections import crypto
+from connections.context import connector_context
+from connections.models import ConnectionEvent, ERPConnection, SyncConnection
+from connections.proofs import ProofRefused, config_fingerprint, proof_check, proof_issue
+from connectors import registry
+from connectors.base import Connector, TestResult, TestStatus, run_test
+from connectors.schema import field_specs, merge_config, split_config
+
+TESTS_PER_MINUTE = 10
 
 
 class RestoreRefused(ValidationError):
@@ -83,4 +96,409 @@ def connection_restore(*, actor: AbstractBaseUser, connection: ERPConnection) ->
         action=ConnectionEvent.Action.RESTORE,
         changes={"deleted_at": [deleted_at.isoformat(), None]},
     )
+    return connection
+
+
+# --- configuration, secrets and the test-before-save rule --------------------------------
+
+
+class ConnectionInvalid(ValidationError):
+    """A save or test refused; ``message_dict`` names the fields where possible."""
+
+
+def connection_stored_secrets(*, connection: ERPConnection | None) -> dict[str, str]:
+    """The clear secret values of a saved connection (decrypted only here, on demand)."""
+    if connection is None or not connection.secrets:
+        return {}
+    return crypto.decrypt_secrets(connection.secrets)
+
+
+def connection_config(*, connection: ERPConnection) -> BaseModel:
+    """The saved configuration as the connector's validated ``Config``, secrets resolved."""
+    connector_cls = registry.get_connector_class(connection.connector_key)
+    return merge_config(
+        connector_cls.Config, connection.config, connection_stored_secrets(connection=connection)
+    )
+
+
+def _origin(url: Any) -> tuple[str, str, int | None] | None:
+    if not url:
+        return None
+    parts = urlsplit(str(url))
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def secrets_rebind_check(
+    *,
+    connector_cls: type[Connector],
+    connection: ERPConnection | None,
+    connector_key: str,
+    config: BaseModel,
+    kept_secrets: Iterable[str],
+) -> None:
+    """Refuse to send a kept (stored, not retyped) secret to a changed server address.
+
+    A changed scheme, host or port of any URL field, or another connector, while a secret
+    is left unchanged, raises :class:`ConnectionInvalid` on that secret's field.
+    """
+    kept = set(kept_secrets)
+    if connection is None or not kept:
+        return
+    moved = connection.connector_key != connector_key or any(
+        _origin(connection.config.get(spec.name)) != _origin(getattr(config, spec.name, None))
+        for spec in field_specs(connector_cls.Config)
+        if spec.kind == "url"
+    )
+    if not moved:
+        return
+    labels = {spec.name: spec.label for spec in field_specs(connector_cls.Config)}
+    raise ConnectionInvalid(
+        {
+            f"config__{name}": _("Re-enter %(label)s to use it with the new server address.")
+            % {"label": labels.get(name, name)}
+            for name in sorted(kept)
+        }
+    )
+
+
+def _rate_limit(actor: AbstractBaseUser) -> None:
+    key = f"erp-connection-tests:{actor.pk}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=120)
+    if cache.incr(key) > TESTS_PER_MINUTE:
+        raise ConnectionInvalid(
+            _("Too many tests in a short time. Wait a minute and try again."),
+            code="rate_limited",
+        )
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """A test's result and, when it succeeded, the proof that allows saving these values."""
+
+    __test__ = False
+
+    result: TestResult
+    proof: str | None
+    fingerprint: str
+
+
+def connection_test(
+    *,
+    actor: AbstractBaseUser,
+    connector_key: str,
+    config: BaseModel,
+    sync_connection: SyncConnection | None = None,
+    connection: ERPConnection | None = None,
+    kept_secrets: Iterable[str] = (),
+) -> TestOutcome:
+    """Run the connector's test on these values and record it.
+
+    Refuses (``ConnectionInvalid``) a kept secret aimed at a new server address and too many
+    tests per minute. A successful test returns a proof bound to the values, the user and
+    the connection; a saved connection's last-test columns and history are updated.
+    """
+    connector_cls = registry.get_connector_class(connector_key)
+    secrets_rebind_check(
+        connector_cls=connector_cls,
+        connection=connection,
+        connector_key=connector_key,
+        config=config,
+        kept_secrets=kept_secrets,
+    )
+    _rate_limit(actor)
+    connector = connector_cls(connector_context())
+    result = run_test(connector, config)
+    fingerprint = config_fingerprint(
+        connector_key=connector_key,
+        config=config,
+        sync_connection_id=sync_connection.pk if sync_connection else None,
+    )
+    proof = None
+    if result.succeeded:
+        proof = proof_issue(
+            fingerprint=fingerprint,
+            user_id=actor.pk,
+            connection_id=connection.pk if connection else None,
+        )
+    if connection is not None:
+        _record_test(actor=actor, connection=connection, result=result)
+    return TestOutcome(result=result, proof=proof, fingerprint=fingerprint)
+
+
+def _record_test(*, actor: AbstractBaseUser, connection: ERPConnection, result: TestResult) -> None:
+    connection.last_test_at = timezone.now()
+    connection.last_test_by = actor  # type: ignore[assignment]
+    connection.last_test_status = str(result.status)
+    connection.last_test_message = str(result.message)[:1000]
+    ERPConnection.all_objects.filter(pk=connection.pk).update(
+        last_test_at=connection.last_test_at,
+        last_test_by=actor,
+        last_test_status=connection.last_test_status,
+        last_test_message=connection.last_test_message,
+    )
+    event_record(
+        connection=connection,
+        actor=actor,
+        action=ConnectionEvent.Action.TEST,
+        changes={"status": str(result.status), "error_code": result.error_code},
+    )
+
+
+def connection_test_saved(*, actor: AbstractBaseUser, connection: ERPConnection) -> TestResult:
+    """Test a saved connection as stored (the list's *Test ERP connection*)."""
+    try:
+        config = connection_config(connection=connection)
+    except registry.UnknownConnector:
+        result = TestResult(
+            TestStatus.ERROR,
+            _("The quote connector of this connection is not installed."),
+            technical_message=f"connector {connection.connector_key!r} is not registered",
+            error_code="connector_missing",
+        )
+        _record_test(actor=actor, connection=connection, result=result)
+        return result
+    except (PydanticValidationError, crypto.SecretsUnreadable) as exc:
+        result = TestResult(
+            TestStatus.ERROR,
+            _("The saved configuration is not valid any more. Edit the connection."),
+            technical_message=type(exc).__name__,
+            error_code="config_invalid",
+        )
+        _record_test(actor=actor, connection=connection, result=result)
+        return result
+    return connection_test(
+        actor=actor,
+        connector_key=connection.connector_key,
+        config=config,
+        sync_connection=connection.sync_connection,
+        connection=connection,
+    ).result
+
+
+def _check_sync_connection(
+    connector_cls: type[Connector], sync_connection: SyncConnection | None
+) -> None:
+    if connector_cls.sync_connection == "none" and sync_connection is not None:
+        raise ConnectionInvalid(
+            {"sync_connection": _("This quote connector does not use an ERP connection.")}
+        )
+    if connector_cls.sync_connection == "required" and sync_connection is None:
+        raise ConnectionInvalid(
+            {"sync_connection": _("This quote connector requires an ERP connection.")}
+        )
+    if sync_connection is not None and (
+        not sync_connection.active or sync_connection.deleted_at is not None
+    ):
+        raise ConnectionInvalid({"sync_connection": _("Choose an active ERP connection.")})
+
+
+def _check_scope(scope: str, users: list[Any], groups: list[Group]) -> None:
+    if scope == ERPConnection.Scope.SPECIFIC and not users and not groups:
+        raise ConnectionInvalid({"scope": _("Select at least one user or group, or choose All.")})
+
+
+def _check_proof(
+    *,
+    actor: AbstractBaseUser,
+    connector_key: str,
+    config: BaseModel,
+    sync_connection: SyncConnection | None,
+    connection: ERPConnection | None,
+    proof: str | None,
+) -> None:
+    fingerprint = config_fingerprint(
+        connector_key=connector_key,
+        config=config,
+        sync_connection_id=sync_connection.pk if sync_connection else None,
+    )
+    try:
+        proof_check(
+            proof,
+            fingerprint=fingerprint,
+            user_id=actor.pk,
+            connection_id=connection.pk if connection else None,
+        )
+    except ProofRefused as exc:
+        raise ConnectionInvalid(exc.message, code=exc.code) from None
+
+
+def _save_unique(connection: ERPConnection) -> None:
+    try:
+        connection.validate_constraints()
+        with transaction.atomic():
+            connection.save()
+    except (ValidationError, IntegrityError):
+        raise ConnectionInvalid(
+            {"name": _("A connection with this name already exists.")}
+        ) from None
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+@transaction.atomic
+def connection_create(
+    *,
+    actor: AbstractBaseUser,
+    name: str,
+    connector_key: str,
+    config: BaseModel,
+    proof: str | None,
+    description: str = "",
+    scope: str = ERPConnection.Scope.ALL,
+    users: Iterable[Any] = (),
+    groups: Iterable[Group] = (),
+    sync_connection: SyncConnection | None = None,
+) -> ERPConnection:
+    """Create a connection; refused without a proof of a successful test of these values."""
+    connector_cls = registry.get_connector_class(connector_key)
+    users, groups = list(users), list(groups)
+    _check_sync_connection(connector_cls, sync_connection)
+    _check_scope(scope, users, groups)
+    _check_proof(
+        actor=actor,
+        connector_key=connector_key,
+        config=config,
+        sync_connection=sync_connection,
+        connection=None,
+        proof=proof,
+    )
+    public, secrets = split_config(config)
+    connection = ERPConnection(
+        name=name.strip(),
+        connector_key=connector_key,
+        description=description,
+        scope=scope,
+        sync_connection=sync_connection,
+        config=public,
+        secrets=crypto.encrypt_secrets(secrets) if secrets else "",
+        created_by=actor,
+        updated_by=actor,
+    )
+    _save_unique(connection)
+    connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
+    connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])
+    event_record(
+        connection=connection,
+        actor=actor,
+        action=ConnectionEvent.Action.CREATE,
+        changes={
+            "name": connection.name,
+            "connector": connector_key,
+            "config": public,
+            "secrets_set": sorted(secrets),
+        },
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    actor: AbstractBaseUser,
+    connection: ERPConnection,
+    name: str,
+    connector_key: str,
+    config: BaseModel,
+    proof: str | None,
+    description: str = "",
+    scope: str = ERPConnection.Scope.ALL,
+    users: Iterable[Any] = (),
+    groups: Iterable[Group] = (),
+    sync_connection: SyncConnection | None = None,
+    kept_secrets: Iterable[str] = (),
+) -> ERPConnection:
+    """Change a connection. Changing only name, scope or description needs no new test;
+    a changed connector, sync connection or configuration needs a matching proof."""
+    if connection.deleted_at is not None:
+        raise ConnectionInvalid(_("A deleted connection cannot be changed. Restore it first."))
+    connector_cls = registry.get_connector_class(connector_key)
+    users, groups = list(users), list(groups)
+    _check_sync_connection(connector_cls, sync_connection)
+    _check_scope(scope, users, groups)
+    secrets_rebind_check(
+        connector_cls=connector_cls,
+        connection=connection,
+        connector_key=connector_key,
+        config=config,
+        kept_secrets=kept_secrets,
+    )
+    new_fingerprint = config_fingerprint(
+        connector_key=connector_key,
+        config=config,
+        sync_connection_id=sync_connection.pk if sync_connection else None,
+    )
+    try:
+        old_fingerprint = config_fingerprint(
+            connector_key=connection.connector_key,
+            config=connection_config(connection=connection),
+            sync_connection_id=connection.sync_connection_id,
+        )
+    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
+        old_fingerprint = ""
+    if new_fingerprint != old_fingerprint:
+        _check_proof(
+            actor=actor,
+            connector_key=connector_key,
+            config=config,
+            sync_connection=sync_connection,
+            connection=connection,
+            proof=proof,
+        )
+    public, secrets = split_config(config)
+    old_secrets = connection_stored_secrets(connection=connection)
+    before = {
+        "name": connection.name,
+        "connector": connection.connector_key,
+        "description": connection.description,
+        "scope": connection.scope,
+        "sync_connection": connection.sync_connection_id,
+        "config": connection.config,
+    }
+    connection.name = name.strip()
+    connection.connector_key = connector_key
+    connection.description = description
+    connection.scope = scope
+    connection.sync_connection = sync_connection
+    connection.config = public
+    connection.secrets = crypto.encrypt_secrets(secrets) if secrets else ""
+    connection.updated_by = actor  # type: ignore[assignment]
+    _save_unique(connection)
+    old_users = set(connection.users.values_list("pk", flat=True))
+    old_groups = set(connection.groups.values_list("pk", flat=True))
+    connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
+    connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])
+    after = {
+        "name": connection.name,
+        "connector": connector_key,
+        "description": description,
+        "scope": scope,
+        "sync_connection": connection.sync_connection_id,
+        "config": public,
+    }
+    changes = _changes(before, after)
+    changed_secrets = sorted(
+        k for k in set(secrets) | set(old_secrets) if secrets.get(k) != old_secrets.get(k)
+    )
+    if changed_secrets:
+        changes["secrets_changed"] = changed_secrets
+    new_users = set(connection.users.values_list("pk", flat=True))
+    new_groups = set(connection.groups.values_list("pk", flat=True))
+    if new_users != old_users:
+        changes["users"] = [sorted(old_users), sorted(new_users)]
+    if new_groups != old_groups:
+        changes["groups"] = [sorted(old_groups), sorted(new_groups)]
+    if changes:
+        event_record(
+            connection=connection,
+            actor=actor,
+            action=ConnectionEvent.Action.CHANGE,
+            changes=changes,
+        )
     return connection

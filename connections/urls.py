@@ -21,6 +21,23 @@ urlpatterns = [
         views.connection_restore,
         name="restore",
     ),
+    path("settings/quote-sync/erp-connections/add/", views.connection_add, name="add"),
+    path("settings/quote-sync/erp-connections/<int:pk>/edit/", views.connection_edit, name="edit"),
+    path(
+        "settings/quote-sync/erp-connections/test/",
+        views.connection_test_selected,
+        name="test_selected",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/connector-fields/",
+        views.connector_fields,
+        name="connector_fields",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/principals/",
+        views.principal_search,
+        name="principals",
+    ),
     path(
         "settings/quote-sync/sync-connections/",
         views.sync_connection_list,

@@ -11,16 +11,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from connections import selectors, services
+from connections.forms import ConnectionForm
+from connections.models import ERPConnection
 from connections.selectors import ListQuery
 
 MANAGE_PERMISSION = "connections.manage_erpconnection"
@@ -87,6 +90,7 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
         "connections": page.object_list,
         "sort_links": sort_links,
         "list_url": _list_url(query),
+        "query_string": urlencode(query.params()),
         "page_links": {
             "previous": _list_url(query, page=page.previous_page_number())
             if page.has_previous()
@@ -161,9 +165,7 @@ def connection_restore(request: HtmxHttpRequest) -> HttpResponse:
     if restored:
         messages.success(
             request,
-            ngettext(
-                "Restored %(count)d connection.", "Restored %(count)d connections.", restored
-            )
+            ngettext("Restored %(count)d connection.", "Restored %(count)d connections.", restored)
             % {"count": restored},
         )
     return _after_action(request, query)
@@ -177,3 +179,207 @@ def sync_connection_list(request: HtmxHttpRequest) -> HttpResponse:
         "connections/sync_connections.html",
         {"sync_connections": selectors.sync_connection_list(), "active_tab": "sync"},
     )
+
+
+# --- the connection dialog ---------------------------------------------------------------
+
+TEST_FIELDS = ("connector", "sync_connection")
+
+
+def _dialog_context(
+    request: HttpRequest, form: ConnectionForm, connection: ERPConnection | None
+) -> dict[str, Any]:
+    query = ListQuery.from_params(request.GET if request.method == "GET" else request.POST)
+    return {
+        "form": form,
+        "connection": connection,
+        "query": query,
+        "action_url": (
+            reverse("connections:edit", args=[connection.pk])
+            if connection
+            else reverse("connections:add")
+        ),
+        "close_url": _list_url(query),
+        "selected_users": form.initial.get("users", []) if not form.is_bound else [],
+        "selected_groups": form.initial.get("groups", []) if not form.is_bound else [],
+    }
+
+
+def _connection_or_404(pk: int) -> ERPConnection:
+    return get_object_or_404(ERPConnection.objects.all(), pk=pk)
+
+
+def _render_dialog(
+    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
+) -> HttpResponse:
+    context = _dialog_context(request, form, connection)
+    if _is_partial(request):
+        return render(request, "connections/dialog.html#dialog", context)
+    # A shared link or a reload: the list with the dialog open on top.
+    query = ListQuery.from_params(request.GET)
+    return render(
+        request, "connections/list.html", {**_list_context(query), **context, "open_dialog": True}
+    )
+
+
+def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -> HttpResponse:
+    """Field errors swapped into place without touching what the user typed."""
+    field_names = [name for name in form.fields if name not in ("proof", "users", "groups")]
+    errors = {name: form.errors.get(name, []) for name in field_names}
+    return render(
+        request,
+        "connections/dialog.html#errors",
+        {
+            "errors": errors,
+            "non_field_errors": form.non_field_errors(),
+            "has_errors": bool(form.errors),
+            **extra,
+        },
+    )
+
+
+def _connection_dialog(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
+    stored = services.connection_stored_secrets(connection=connection)
+    if request.method == "GET":
+        form = ConnectionForm(
+            connection=connection,
+            stored_secrets=stored,
+            connector_key=request.GET.get("connector") or None,
+        )
+        return _render_dialog(request, form, connection)
+    form = ConnectionForm(request.POST, connection=connection, stored_secrets=stored)
+    form.is_valid()
+    if request.POST.get("action") == "test":
+        return _dialog_test(request, form, connection)
+    return _dialog_save(request, form, connection)
+
+
+def _dialog_test(
+    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
+) -> HttpResponse:
+    testable = form.config is not None and not any(form.has_error(f) for f in TEST_FIELDS)
+    if not testable:
+        return _errors_response(request, form, test_refused=True)
+    try:
+        outcome = services.connection_test(
+            actor=request.user,
+            connector_key=form.service_arguments()["connector_key"],
+            config=form.config,  # type: ignore[arg-type]
+            sync_connection=form.cleaned_data.get("sync_connection"),
+            connection=connection,
+            kept_secrets=form.kept_secrets,
+        )
+    except ValidationError as exc:
+        _add_service_errors(form, exc)
+        return _errors_response(request, form, test_refused=True)
+    response = _errors_response(request, form, outcome=outcome, tested=True)
+    return trigger_client_event(
+        response, "erp:tested", {"succeeded": outcome.result.succeeded}
+    )
+
+
+def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _dialog_save(
+    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
+) -> HttpResponse:
+    if form.errors or form.config is None:
+        return _errors_response(request, form)
+    arguments = form.service_arguments()
+    proof = form.cleaned_data.get("proof") or None
+    try:
+        if connection is None:
+            saved = services.connection_create(actor=request.user, proof=proof, **arguments)
+        else:
+            saved = services.connection_update(
+                actor=request.user,
+                connection=connection,
+                proof=proof,
+                kept_secrets=form.kept_secrets,
+                **arguments,
+            )
+    except ValidationError as exc:
+        _add_service_errors(form, exc)
+        return _errors_response(request, form)
+    messages.success(request, _('Saved "%(name)s".') % {"name": saved.name})
+    query = ListQuery.from_params(request.POST)
+    if not _is_partial(request):
+        return redirect(_list_url(query))
+    response = render(request, "connections/list.html#results", _list_context(query))
+    response = retarget(response, "#results")
+    response = reswap(response, "outerHTML")
+    return trigger_client_event(response, "erp:saved", {"id": saved.pk})
+
+
+@manager_required
+def connection_add(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _connection_dialog(request, None)
+
+
+@manager_required
+def connection_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _connection_dialog(request, _connection_or_404(pk))
+
+
+@require_GET
+@manager_required
+def connector_fields(request: HtmxHttpRequest) -> HttpResponse:
+    """The connector-dependent block (sync connection and configuration fields)."""
+    connection = None
+    if request.GET.get("connection"):
+        try:
+            connection = ERPConnection.objects.filter(pk=int(request.GET["connection"])).first()
+        except ValueError:
+            connection = None
+    form = ConnectionForm(
+        connection=connection,
+        stored_secrets=services.connection_stored_secrets(connection=connection),
+        connector_key=request.GET.get("connector") or None,
+    )
+    return render(request, "connections/dialog.html#connector_fields", {"form": form})
+
+
+@require_GET
+@manager_required
+def principal_search(request: HtmxHttpRequest) -> HttpResponse:
+    """Users and groups for the access dialog: searched, paginated."""
+    q = request.GET.get("q", "").strip()[:100]
+    try:
+        page_number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    page = selectors.principal_search(q=q, page=page_number)
+    return render(
+        request,
+        "connections/dialog.html#principals",
+        {"principals": page, "q": q},
+    )
+
+
+@require_POST
+@manager_required
+def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
+    """*Test ERP connection* on the selected rows: test each as saved."""
+    query = ListQuery.from_params(request.POST)
+    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=False))
+    if not selected:
+        messages.warning(request, _("Select one or more connections first."))
+    for connection in selected:
+        try:
+            result = services.connection_test_saved(actor=request.user, connection=connection)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            break
+        level = messages.SUCCESS if result.succeeded else messages.ERROR
+        messages.add_message(request, level, f"{connection.name}: {result.message}")
+    return _after_action(request, query)

@@ -97,3 +97,32 @@ def make_connection(manager: Any) -> Callable[..., Any]:
 def fast_password_hasher(settings: Any) -> None:
     """Hashing with the production hasher costs ~0.3 s per user; tests need no security."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def erp_secret_keys(settings: Any) -> None:
+    """A fixed test key ring (a passphrase; crypto derives the Fernet key)."""
+    settings.ERP_SECRET_KEYS = ["test-erp-secret-key-one-for-the-whole-suite"]
+
+
+@pytest.fixture
+def demo_erp(settings: Any) -> Any:
+    """The project's demo ERP on 127.0.0.1 (bearer token ``demo-token``); private networks
+    allowed so the guarded client may reach it."""
+    from connectors.demo_erp import make_server, serve_in_thread
+
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = True
+    server = make_server(port=0, token="demo-token")
+    serve_in_thread(server)
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limit() -> Any:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -47,9 +47,7 @@ def test_healthz_reports_the_database_without_login(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-def test_list_shows_rows_with_name_connector_scope_and_description(
-    manager_client, make_connection
-):
+def test_list_shows_rows_with_name_connector_scope_and_description(manager_client, make_connection):
     make_connection("Main ERP", description="The main one")
     html = manager_client.get(LIST_URL).content.decode()
     assert "Main ERP" in html and "rest_json" in html and "The main one" in html
@@ -82,9 +80,7 @@ def test_delete_via_htmx_soft_deletes_and_rerenders_the_list(manager_client, mak
     assert ERPConnection.all_objects.get(pk=connection.pk).deleted_at is not None
 
 
-def test_delete_without_htmx_redirects_back_to_the_same_list_state(
-    manager_client, make_connection
-):
+def test_delete_without_htmx_redirects_back_to_the_same_list_state(manager_client, make_connection):
     connection = make_connection("Doomed")
     response = manager_client.post(
         reverse("connections:delete"), {"ids": [connection.pk], "q": "doo"}

@@ -49,7 +49,10 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         admin = self._admin()
-        groups = {name: Group.objects.get_or_create(name=name)[0] for name in ["Sales North", "Sales South"]}
+        groups = {
+            name: Group.objects.get_or_create(name=name)[0]
+            for name in ["Sales North", "Sales South"]
+        }
         support_group = Group.objects.get(name="Support")
         for username, first, last, group in [
             ("anna", "Anna", "de Vries", groups["Sales North"]),
@@ -64,7 +67,8 @@ class Command(BaseCommand):
         support.groups.add(support_group)
 
         sync, _ = SyncConnection.objects.get_or_create(
-            name="CRM ERP Sync", defaults={"sync_connector": "erp_sync", "description": "Nightly customer sync."}
+            name="CRM ERP Sync",
+            defaults={"sync_connector": "erp_sync", "description": "Nightly customer sync."},
         )
         SyncConnection.objects.get_or_create(
             name="Legacy sync", defaults={"sync_connector": "erp_sync", "active": False}

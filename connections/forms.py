@@ -1,0 +1,162 @@
+"""The *Define new ERP connection* / *Edit ERP connection* dialog form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel
+
+from connections.config_forms import add_config_fields, clean_config, config_bound_fields
+from connections.models import ERPConnection, SyncConnection
+from connectors import registry
+from connectors.base import Connector
+from connectors.schema import secret_fields
+
+SYNC_DEPENDENT = ("connector", "sync_connection")
+
+
+class ConnectionForm(forms.Form):
+    """Name, connector, scope, sync connection, the connector's fields, description.
+
+    ``connection`` is the connection being edited (None when adding); ``stored_secrets``
+    its clear secret values, used when a secret input is left empty. After ``is_valid()``,
+    ``config`` is the validated connector ``Config`` and ``kept_secrets`` the names of the
+    secrets that were left unchanged.
+    """
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    connector = forms.ChoiceField(label=_("Quote connector"))
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=ERPConnection.Scope.choices,
+        widget=forms.RadioSelect,
+        initial=ERPConnection.Scope.ALL,
+    )
+    users = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        widget=forms.MultipleHiddenInput,
+    )
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.all(), required=False, widget=forms.MultipleHiddenInput
+    )
+    sync_connection = forms.ModelChoiceField(
+        label=_("ERP connection"),
+        queryset=SyncConnection.objects.filter(active=True),
+        required=False,
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    proof = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        connection: ERPConnection | None = None,
+        stored_secrets: dict[str, str] | None = None,
+        connector_key: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if connection is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": connection.name,
+                "connector": connection.connector_key,
+                "scope": connection.scope,
+                "users": list(connection.users.all()),
+                "groups": list(connection.groups.all()),
+                "sync_connection": connection.sync_connection,
+                "description": connection.description,
+            }
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+        self.stored_secrets = stored_secrets or {}
+        self.config: BaseModel | None = None
+        self.kept_secrets: list[str] = []
+        self.fields["connector"].choices = [
+            (cls.key, cls.label) for cls in registry.connector_classes()
+        ]
+        key = connector_key or self._chosen_connector()
+        self.connector_cls: type[Connector] | None = None
+        try:
+            self.connector_cls = registry.get_connector_class(key) if key else None
+        except registry.UnknownConnector:
+            self.connector_cls = None
+        if self.connector_cls is None and self.fields["connector"].choices:
+            first = self.fields["connector"].choices[0][0]
+            self.connector_cls = registry.get_connector_class(first)
+            self.initial["connector"] = first
+        self._add_connector_fields()
+
+    def _chosen_connector(self) -> str | None:
+        if self.is_bound:
+            return self.data.get("connector") or None
+        return self.initial.get("connector")
+
+    def _add_connector_fields(self) -> None:
+        cls = self.connector_cls
+        if cls is None:
+            self.config_field_names: list[str] = []
+            return
+        usage = cls.sync_connection
+        if usage == "none":
+            del self.fields["sync_connection"]
+        else:
+            self.fields["sync_connection"].required = usage == "required"
+        same_connector = self.connection is not None and self.connection.connector_key == cls.key
+        add_config_fields(
+            self,
+            cls,
+            initial_public=self.connection.config if same_connector and self.connection else {},
+            stored_secret_names=self.stored_secrets if same_connector else (),
+            before="description",
+        )
+
+    @property
+    def uses_sync_connection(self) -> bool:
+        return "sync_connection" in self.fields
+
+    def config_fields(self) -> list[forms.BoundField]:
+        return config_bound_fields(self)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cls = self.connector_cls
+        if cls is None:
+            self.add_error("connector", _("Choose an installed quote connector."))
+            return cleaned
+        same_connector = self.connection is not None and self.connection.connector_key == cls.key
+        stored = self.stored_secrets if same_connector else {}
+        self.kept_secrets = [
+            name
+            for name in secret_fields(cls.Config)
+            if name in stored and not cleaned.get(f"config__{name}")
+        ]
+        self.config = clean_config(self, cls, stored_secrets=stored)
+        if cleaned.get("scope") == ERPConnection.Scope.SPECIFIC and not (
+            cleaned.get("users") or cleaned.get("groups")
+        ):
+            self.add_error("scope", _("Select at least one user or group, or choose All."))
+        return cleaned
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``connection_create``/``connection_update``."""
+        assert self.config is not None and self.connector_cls is not None
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "connector_key": self.connector_cls.key,
+            "config": self.config,
+            "description": data.get("description", ""),
+            "scope": data["scope"],
+            "users": data.get("users") or [],
+            "groups": data.get("groups") or [],
+            "sync_connection": data.get("sync_connection"),
+        }

@@ -1,0 +1,36 @@
+"""Browser tests: real headless Chromium against the live server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+LIST_PATH = "/settings/quote-sync/erp-connections/"
+
+
+@pytest.fixture
+def log_in(live_server: Any, password: str) -> Callable[[Page, str], None]:
+    """Log in through the login page, as a person does."""
+
+    def log_in(page: Page, username: str) -> None:
+        page.goto(f"{live_server.url}{LIST_PATH}")
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(password)
+        page.locator("form button[type=submit]").click()
+        expect(page.locator("#connection-table")).to_be_visible()
+
+    return log_in
+
+
+@pytest.fixture(params=["en", "nl"])
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any], language: str) -> dict[str, Any]:
+    """The browser's language decides the UI language (Accept-Language)."""
+    return {**browser_context_args, "locale": {"en": "en-US", "nl": "nl-NL"}[language]}

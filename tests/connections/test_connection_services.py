@@ -1,0 +1,263 @@
+"""The test-before-save rule and secret handling in the service layer (PRODUCT.md 5, 6)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import signing
+
+from connections import crypto, services
+from connections.models import ConnectionEvent, ERPConnection
+from connectors import registry
+from connectors.demo_erp import make_server, serve_in_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def rest_config(url: str, **values):
+    Config = registry.get_connector_class("rest_json").Config
+    return Config.model_validate(
+        {"base_url": url, "authentication": "bearer", "api_token": "demo-token", **values}
+    )
+
+
+@pytest.fixture
+def tested(manager, demo_erp):
+    """A successful test of a REST/JSON configuration against the demo ERP."""
+
+    def run(config=None, *, actor=None, connection=None, kept_secrets=()):
+        config = config or rest_config(demo_erp)
+        outcome = services.connection_test(
+            actor=actor or manager,
+            connector_key="rest_json",
+            config=config,
+            connection=connection,
+            kept_secrets=kept_secrets,
+        )
+        assert outcome.result.succeeded, outcome.result
+        return config, outcome.proof
+
+    return run
+
+
+def create(manager, config, proof, name="Demo"):
+    return services.connection_create(
+        actor=manager, name=name, connector_key="rest_json", config=config, proof=proof
+    )
+
+
+def test_create_with_a_matching_proof_stores_the_connection(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    assert connection.config["base_url"] == str(config.base_url)
+    assert "api_token" not in connection.config
+    assert crypto.decrypt_secrets(connection.secrets) == {"api_token": "demo-token"}
+    assert connection.events.filter(action=ConnectionEvent.Action.CREATE).exists()
+
+
+def test_create_without_a_proof_is_refused(manager, demo_erp):
+    with pytest.raises(services.ConnectionInvalid, match="Test the ERP connection"):
+        create(manager, rest_config(demo_erp), None)
+    assert not ERPConnection.all_objects.exists()
+
+
+def test_create_with_a_changed_value_is_refused(manager, tested, demo_erp):
+    _config, proof = tested()
+    changed = rest_config(demo_erp, timeout=30)
+    with pytest.raises(services.ConnectionInvalid, match="values changed"):
+        create(manager, changed, proof)
+
+
+def test_create_with_a_changed_secret_is_refused(manager, tested, demo_erp):
+    _config, proof = tested()
+    with pytest.raises(services.ConnectionInvalid, match="values changed"):
+        create(manager, rest_config(demo_erp, api_token="other-token"), proof)
+
+
+def test_create_with_another_users_proof_is_refused(manager, make_user, tested):
+    other = make_user("other", staff=True, manage=True)
+    config, proof = tested(actor=other)
+    with pytest.raises(services.ConnectionInvalid, match="another user"):
+        create(manager, config, proof)
+
+
+def test_a_proof_for_one_connection_does_not_save_another(manager, tested, demo_erp):
+    config, proof = tested()
+    first = create(manager, config, proof, name="First")
+    changed = rest_config(demo_erp, timeout=20)
+    _c, proof_for_first = tested(changed, connection=first)
+    second = create(manager, config, tested()[1], name="Second")
+    with pytest.raises(services.ConnectionInvalid, match="another connection"):
+        services.connection_update(
+            actor=manager,
+            connection=second,
+            name="Second",
+            connector_key="rest_json",
+            config=changed,
+            proof=proof_for_first,
+        )
+
+
+def test_an_expired_proof_is_refused(manager, tested, monkeypatch):
+    config, proof = tested()
+    later = time.time() + 15 * 60 + 5
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    with pytest.raises(services.ConnectionInvalid, match="more than 15 minutes"):
+        create(manager, config, proof)
+
+
+def test_a_tampered_proof_is_refused(manager, tested):
+    config, proof = tested()
+    tampered = proof[:-3] + ("AAA" if not proof.endswith("AAA") else "BBB")
+    with pytest.raises(services.ConnectionInvalid, match="could not be verified"):
+        create(manager, config, tampered)
+
+
+def test_a_failed_test_gives_no_proof(manager, settings):
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = True
+    outcome = services.connection_test(
+        actor=manager,
+        connector_key="rest_json",
+        config=rest_config("http://127.0.0.1:9/"),
+    )
+    assert outcome.result.status == "error"
+    assert outcome.proof is None
+
+
+def test_the_proof_holds_no_configuration_value(tested):
+    _config, proof = tested()
+    payload = signing.loads(proof, salt="connections.test-proof")
+    assert set(payload) == {"fp", "u", "c"}
+    assert "demo-token" not in proof and "127.0.0.1" not in proof
+
+
+def test_editing_only_name_scope_or_description_needs_no_test(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    group = Group.objects.create(name="Sales")
+    saved = ERPConnection.objects.get(pk=connection.pk)
+    services.connection_update(
+        actor=manager,
+        connection=saved,
+        name="Renamed",
+        connector_key="rest_json",
+        config=services.connection_config(connection=saved),
+        proof=None,
+        description="New text",
+        scope=ERPConnection.Scope.SPECIFIC,
+        groups=[group],
+        kept_secrets=["api_token"],
+    )
+    saved.refresh_from_db()
+    assert saved.name == "Renamed" and list(saved.groups.all()) == [group]
+    event = saved.events.filter(action=ConnectionEvent.Action.CHANGE).get()
+    assert event.changes["name"] == ["Demo", "Renamed"]
+
+
+def test_editing_a_configuration_value_needs_a_new_test(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    with pytest.raises(services.ConnectionInvalid):
+        services.connection_update(
+            actor=manager,
+            connection=connection,
+            name="Demo",
+            connector_key="rest_json",
+            config=rest_config(demo_erp, price_decimals=3),
+            proof=None,
+        )
+
+
+def test_a_kept_secret_is_not_sent_to_a_new_server_address(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    moved = rest_config(demo_erp.replace("127.0.0.1", "localhost"))
+    with pytest.raises(services.ConnectionInvalid) as refused:
+        services.connection_test(
+            actor=manager,
+            connector_key="rest_json",
+            config=moved,
+            connection=connection,
+            kept_secrets=["api_token"],
+        )
+    assert refused.value.message_dict == {
+        "config__api_token": ["Re-enter API token to use it with the new server address."]
+    }
+
+
+def test_a_retyped_secret_may_go_to_a_new_server_address(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    moved = rest_config(demo_erp.replace("127.0.0.1", "localhost"))
+    _c, new_proof = tested(moved, connection=connection, kept_secrets=())
+    services.connection_update(
+        actor=manager,
+        connection=connection,
+        name="Demo",
+        connector_key="rest_json",
+        config=moved,
+        proof=new_proof,
+    )
+    connection.refresh_from_db()
+    assert "localhost" in connection.config["base_url"]
+
+
+def test_testing_a_saved_connection_updates_its_last_test(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    result = services.connection_test_saved(actor=manager, connection=connection)
+    connection.refresh_from_db()
+    assert result.succeeded
+    assert connection.last_test_status == "ok" and connection.last_test_by == manager
+    assert connection.events.filter(action=ConnectionEvent.Action.TEST).exists()
+
+
+def test_history_never_holds_a_secret_value(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    server = make_server(port=0, token="demo-token-2")
+    serve_in_thread(server)
+    retyped = rest_config(server.url, api_token="demo-token-2")
+    outcome = services.connection_test(
+        actor=manager, connector_key="rest_json", config=retyped, connection=connection
+    )
+    server.shutdown()
+    server.server_close()
+    services.connection_update(
+        actor=manager,
+        connection=connection,
+        name="Demo",
+        connector_key="rest_json",
+        config=retyped,
+        proof=outcome.proof,
+    )
+    history = str(list(connection.events.values_list("changes", flat=True)))
+    assert "secrets_changed" in history
+    assert "demo-token" not in history
+
+
+def test_tests_are_rate_limited_per_user(manager, demo_erp):
+    for _ in range(services.TESTS_PER_MINUTE):
+        services.connection_test(
+            actor=manager, connector_key="rest_json", config=rest_config(demo_erp)
+        )
+    with pytest.raises(services.ConnectionInvalid, match="Too many tests"):
+        services.connection_test(
+            actor=manager, connector_key="rest_json", config=rest_config(demo_erp)
+        )
+
+
+def test_a_specific_scope_needs_a_user_or_group(manager, tested):
+    config, proof = tested()
+    with pytest.raises(services.ConnectionInvalid) as refused:
+        services.connection_create(
+            actor=manager,
+            name="Nobody",
+            connector_key="rest_json",
+            config=config,
+            proof=proof,
+            scope=ERPConnection.Scope.SPECIFIC,
+        )
+    assert "scope" in refused.value.message_dict

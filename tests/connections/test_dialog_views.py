@@ -1,0 +1,282 @@
+"""The connection dialog through the Django test client, htmx requests included."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from connections import services
+from connections.models import ERPConnection, SyncConnection
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+ADD_URL = "/settings/quote-sync/erp-connections/add/"
+
+
+def edit_url(connection):
+    return reverse("connections:edit", args=[connection.pk])
+
+
+def rest_values(url, **overrides):
+    values = {
+        "name": "Demo ERP",
+        "connector": "rest_json",
+        "scope": "all",
+        "config__base_url": url,
+        "config__authentication": "bearer",
+        "config__api_token": "demo-token",
+        "config__timeout": "10",
+        "config__verify_tls": "on",
+        "config__price_decimals": "2",
+        "config__rounding_mode": "half_up",
+        "config__max_discount": "100",
+        "description": "",
+    }
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def proof_from(response):
+    match = re.search(r'name="proof" id="id_proof" value="([^"]*)"', response.content.decode())
+    assert match, response.content.decode()
+    return match.group(1)
+
+
+def test_add_opens_the_dialog_with_its_fields_in_order(manager_client):
+    html = manager_client.get(ADD_URL, headers=HTMX).content.decode()
+    assert "Define new ERP connection" in html
+    order = [html.index(f'name="{name}"') for name in ("name", "connector", "scope")]
+    order.append(html.index('name="description"'))
+    assert order == sorted(order)
+    assert 'id="test-button"' in html and 'id="ok-button"' in html and "disabled" in html
+
+
+def test_add_without_htmx_shows_the_list_with_the_dialog_open(manager_client):
+    html = manager_client.get(ADD_URL).content.decode()
+    assert "<html" in html and 'id="connection-dialog"' in html and "connection-table" in html
+
+
+def test_the_dialog_is_in_dutch_for_a_dutch_browser(manager_client):
+    html = manager_client.get(ADD_URL, headers={**HTMX, "Accept-Language": "nl"}).content.decode()
+    assert "Nieuwe ERP-verbinding definiëren" in html
+    assert "ERP-verbinding testen" in html and "Annuleren" in html
+
+
+def test_connector_change_returns_only_the_configuration_block(manager_client):
+    response = manager_client.get(
+        reverse("connections:connector_fields"), {"connector": "rest_json"}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="config-fields"')
+    assert 'name="config__base_url"' in html and "Base URL" in html
+    assert 'name="sync_connection"' in html  # optional for REST/JSON
+    assert 'name="name"' not in html
+
+
+def test_a_connector_without_sync_connection_has_no_sync_select(manager_client):
+    html = manager_client.get(
+        reverse("connections:connector_fields"), {"connector": "product_register"}, headers=HTMX
+    ).content.decode()
+    assert 'name="sync_connection"' not in html
+
+
+def test_sync_select_lists_only_active_live_sync_connections(manager_client):
+    SyncConnection.objects.create(name="Live sync", sync_connector="s")
+    SyncConnection.objects.create(name="Off sync", sync_connector="s", active=False)
+    html = manager_client.get(
+        reverse("connections:connector_fields"), {"connector": "rest_json"}, headers=HTMX
+    ).content.decode()
+    assert "Live sync" in html and "Off sync" not in html
+
+
+def test_a_connector_requiring_a_sync_connection_refuses_none(manager_client):
+    response = manager_client.post(
+        ADD_URL,
+        {"name": "Plugin", "connector": "example_erp", "scope": "all", "action": "test"},
+        headers=HTMX,
+    )
+    html = response.content.decode()
+    assert 'id="error-sync_connection"' in html and "This field is required." in html
+
+
+def test_test_with_valid_values_shows_the_result_and_returns_a_proof(manager_client, demo_erp):
+    response = manager_client.post(
+        ADD_URL, {**rest_values(demo_erp), "action": "test"}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert "Connection OK:" in html and "price lists available" in html
+    assert proof_from(response)
+    assert json.loads(response["HX-Trigger"]) == {"erp:tested": {"succeeded": True}}
+    assert "demo-token" not in html
+
+
+def test_a_failed_test_shows_the_error_and_no_proof(manager_client, settings):
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = True
+    response = manager_client.post(
+        ADD_URL, {**rest_values("http://127.0.0.1:9/"), "action": "test"}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert "Cannot reach 127.0.0.1" in html
+    assert proof_from(response) == ""
+    assert "<details>" in html  # the technical message is collapsible
+
+
+def test_a_refused_address_is_explained(manager_client):
+    response = manager_client.post(
+        ADD_URL, {**rest_values("http://127.0.0.1:9/"), "action": "test"}, headers=HTMX
+    )
+    assert "This address is not allowed" in response.content.decode()
+
+
+def test_invalid_configuration_shows_errors_next_to_fields(manager_client):
+    response = manager_client.post(
+        ADD_URL,
+        {**rest_values("not a url", config__timeout="99"), "action": "test"},
+        headers=HTMX,
+    )
+    html = response.content.decode()
+    assert re.search(r'id="error-config__base_url" hx-swap-oob="true"><span>', html)
+    assert re.search(r'id="error-config__timeout" hx-swap-oob="true"><span>', html)
+
+
+def test_save_without_a_test_is_refused(manager_client, demo_erp):
+    response = manager_client.post(
+        ADD_URL, {**rest_values(demo_erp), "action": "save"}, headers=HTMX
+    )
+    assert "Test the ERP connection successfully before you save it." in response.content.decode()
+    assert not ERPConnection.objects.exists()
+
+
+def test_save_after_a_successful_test_closes_and_refreshes_the_list(manager_client, demo_erp):
+    values = rest_values(demo_erp)
+    proof = proof_from(manager_client.post(ADD_URL, {**values, "action": "test"}, headers=HTMX))
+    response = manager_client.post(
+        ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX
+    )
+    assert response["HX-Retarget"] == "#results"
+    assert "erp:saved" in json.loads(response["HX-Trigger"])
+    assert "Demo ERP" in response.content.decode()
+    connection = ERPConnection.objects.get()
+    assert "demo-token" not in connection.secrets and connection.secrets
+
+
+def test_a_replayed_save_with_altered_values_is_refused(manager_client, demo_erp):
+    values = rest_values(demo_erp)
+    proof = proof_from(manager_client.post(ADD_URL, {**values, "action": "test"}, headers=HTMX))
+    altered = {**values, "config__max_discount": "50", "proof": proof, "action": "save"}
+    response = manager_client.post(ADD_URL, altered, headers=HTMX)
+    assert "The values changed after the last test." in response.content.decode()
+    assert not ERPConnection.objects.exists()
+
+
+@pytest.fixture
+def saved(manager_client, demo_erp):
+    values = rest_values(demo_erp)
+    proof = proof_from(manager_client.post(ADD_URL, {**values, "action": "test"}, headers=HTMX))
+    manager_client.post(ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX)
+    return ERPConnection.objects.get()
+
+
+def test_edit_never_renders_a_secret_and_notes_it_is_unchanged(manager_client, saved):
+    html = manager_client.get(edit_url(saved), headers=HTMX).content.decode()
+    assert "Edit ERP connection" in html
+    assert "demo-token" not in html
+    assert "nchanged" in html  # the "unchanged" note on the secret field
+
+
+def test_edit_of_only_the_name_needs_no_test(manager_client, saved, demo_erp):
+    values = rest_values(demo_erp, name="Renamed", config__api_token="")
+    response = manager_client.post(edit_url(saved), {**values, "action": "save"}, headers=HTMX)
+    assert response["HX-Retarget"] == "#results"
+    saved.refresh_from_db()
+    assert saved.name == "Renamed"
+    assert services.connection_stored_secrets(connection=saved) == {"api_token": "demo-token"}
+
+
+def test_edit_test_with_a_blank_secret_uses_the_stored_one(manager_client, saved, demo_erp):
+    values = rest_values(demo_erp, config__api_token="", config__timeout="5")
+    response = manager_client.post(edit_url(saved), {**values, "action": "test"}, headers=HTMX)
+    assert "Connection OK:" in response.content.decode()
+
+
+def test_edit_moving_the_server_with_a_kept_secret_is_refused(manager_client, saved, demo_erp):
+    moved = demo_erp.replace("127.0.0.1", "localhost")
+    values = rest_values(moved, config__api_token="")
+    response = manager_client.post(edit_url(saved), {**values, "action": "test"}, headers=HTMX)
+    assert "Re-enter API token to use it with the new server address." in (
+        response.content.decode()
+    )
+
+
+def test_garbage_input_never_ends_in_a_server_error(manager_client):
+    for values in [
+        {"connector": "no_such_connector", "action": "test"},
+        {"connector": "rest_json", "users": "abc", "sync_connection": "999", "action": "save"},
+        {"connector": "rest_json", "config__timeout": "ten", "action": "test"},
+        {"name": "x" * 500, "action": "save", "proof": "garbage"},
+    ]:
+        response = manager_client.post(ADD_URL, values, headers=HTMX)
+        assert response.status_code == 200
+
+
+def test_edit_of_a_deleted_or_unknown_connection_is_404(manager_client, saved, manager):
+    services.connection_delete(actor=manager, connection=saved)
+    assert manager_client.get(edit_url(saved), headers=HTMX).status_code == 404
+    assert manager_client.get("/settings/quote-sync/erp-connections/999/edit/").status_code == 404
+
+
+def test_specific_scope_without_anyone_is_refused(manager_client, demo_erp):
+    values = rest_values(demo_erp, scope="specific")
+    response = manager_client.post(ADD_URL, {**values, "action": "save"}, headers=HTMX)
+    assert "Select at least one user or group, or choose All." in response.content.decode()
+
+
+def test_specific_scope_with_a_group_is_saved(manager_client, demo_erp):
+    group = Group.objects.create(name="Sales")
+    values = rest_values(demo_erp, scope="specific", groups=str(group.pk))
+    proof = proof_from(manager_client.post(ADD_URL, {**values, "action": "test"}, headers=HTMX))
+    manager_client.post(ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX)
+    assert list(ERPConnection.objects.get().groups.all()) == [group]
+
+
+def test_principal_search_finds_users_by_email_and_groups_by_name(manager_client, make_user):
+    make_user("jdoe", email="jane.doe@example.com", first_name="Jane")
+    Group.objects.create(name="Janitors")
+    html = manager_client.get(
+        reverse("connections:principals"), {"q": "jan"}, headers=HTMX
+    ).content.decode()
+    assert "Janitors" in html and "Jane" in html
+    html = manager_client.get(
+        reverse("connections:principals"), {"q": "doe@example"}, headers=HTMX
+    ).content.decode()
+    assert "Jane" in html and "Janitors" not in html
+
+
+def test_principal_search_paginates_many_users(
+    manager_client, django_user_model, django_assert_max_num_queries
+):
+    django_user_model.objects.bulk_create(
+        django_user_model(username=f"user{i:05d}") for i in range(2000)
+    )
+    with django_assert_max_num_queries(8):
+        response = manager_client.get(
+            reverse("connections:principals"), {"page": "3"}, headers=HTMX
+        )
+    html = response.content.decode()
+    assert html.count('type="checkbox"') == 20
+    assert "Page 3 of" in html
+
+
+def test_test_from_the_list_updates_the_last_test_column(manager_client, saved):
+    response = manager_client.post(
+        reverse("connections:test_selected"), {"ids": [saved.pk]}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert "Demo ERP: Connection OK:" in html
+    saved.refresh_from_db()
+    assert saved.last_test_status == "ok"
