@@ -259,7 +259,7 @@ def _dialog_test(
 ) -> HttpResponse:
     testable = form.config is not None and not any(form.has_error(f) for f in TEST_FIELDS)
     if not testable:
-        return _errors_response(request, form, test_refused=True)
+        return _test_refused(request, form)
     try:
         outcome = services.connection_test(
             actor=request.user,
@@ -271,11 +271,16 @@ def _dialog_test(
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _errors_response(request, form, test_refused=True)
+        return _test_refused(request, form)
     response = _errors_response(request, form, outcome=outcome, tested=True)
     return trigger_client_event(
-        response, "erp:tested", {"succeeded": outcome.result.succeeded}
+        response, "erp:tested", {"succeeded": outcome.result.succeeded}, after="settle"
     )
+
+
+def _test_refused(request: HttpRequest, form: ConnectionForm) -> HttpResponse:
+    response = _errors_response(request, form, test_refused=True)
+    return trigger_client_event(response, "erp:tested", {"succeeded": False}, after="settle")
 
 
 def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
@@ -314,7 +319,7 @@ def _dialog_save(
     response = render(request, "connections/list.html#results", _list_context(query))
     response = retarget(response, "#results")
     response = reswap(response, "outerHTML")
-    return trigger_client_event(response, "erp:saved", {"id": saved.pk})
+    return trigger_client_event(response, "erp:saved", {"id": saved.pk}, after="settle")
 
 
 @manager_required

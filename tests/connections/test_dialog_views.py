@@ -111,7 +111,7 @@ def test_test_with_valid_values_shows_the_result_and_returns_a_proof(manager_cli
     html = response.content.decode()
     assert "Connection OK:" in html and "price lists available" in html
     assert proof_from(response)
-    assert json.loads(response["HX-Trigger"]) == {"erp:tested": {"succeeded": True}}
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {"erp:tested": {"succeeded": True}}
     assert "demo-token" not in html
 
 
@@ -159,7 +159,7 @@ def test_save_after_a_successful_test_closes_and_refreshes_the_list(manager_clie
         ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX
     )
     assert response["HX-Retarget"] == "#results"
-    assert "erp:saved" in json.loads(response["HX-Trigger"])
+    assert "erp:saved" in json.loads(response["HX-Trigger-After-Settle"])
     assert "Demo ERP" in response.content.decode()
     connection = ERPConnection.objects.get()
     assert "demo-token" not in connection.secrets and connection.secrets

@@ -1,0 +1,376 @@
+"""The connector configuration as Django form fields (STYLE.md convention 7).
+
+The connector's ``Config`` model is read by :mod:`connectors.schema`; each field becomes a
+form field named ``config__<name>``, in the connector's order:
+
+=========  ======================================================================
+kind       form field
+=========  ======================================================================
+text       ``CharField`` (max/min length)
+password   ``CharField`` with ``PasswordInput(render_value=False)``; never echoed
+url        ``URLField`` without Django's URL validator (pydantic decides, so hosts
+           such as ``http://erp:8000`` are accepted)
+integer    ``IntegerField`` (min/max value)
+decimal    ``DecimalField`` (min/max value, max digits, decimal places)
+checkbox   ``BooleanField(required=False)``
+choice     ``TypedChoiceField`` giving back the values pydantic expects
+label      :class:`StaticTextField`: the text is shown, nothing is posted or saved
+=========  ======================================================================
+
+The lead's connection form calls :func:`add_config_fields` in ``__init__`` and
+:func:`clean_config` in ``clean()``. Labels and help texts stay lazy translations, so they
+are rendered in the language of the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django import forms
+from django.core.validators import (
+    DecimalValidator,
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+    URLValidator,
+)
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel, ValidationError
+
+from connectors.base import Connector
+from connectors.schema import FieldSpec, field_specs
+
+logger = logging.getLogger(__name__)
+
+CONFIG_PREFIX = "config__"
+
+UNCHANGED_NOTE = _("Unchanged — leave empty to keep the stored value.")
+UNCHANGED_PLACEHOLDER = _("(unchanged)")
+CONFIG_UNCHECKABLE = _("The configuration could not be checked. Please review the values.")
+
+
+def config_field_name(name: str) -> str:
+    """The form field name of the configuration field ``name``."""
+    return f"{CONFIG_PREFIX}{name}"
+
+
+class StaticTextWidget(forms.Widget):
+    """Renders a fixed text as a paragraph; takes nothing from the posted data."""
+
+    is_static_text = True
+
+    def __init__(self, text: Any = "", attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.text = text
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        for name_ in ("disabled", "required"):  # not attributes of a paragraph
+            final.pop(name_, None)
+        final.setdefault("class", "config-static-text")
+        return format_html("<p{}>{}</p>", flatatt(final), self.text)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> None:
+        return None
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
+class StaticTextField(forms.Field):
+    """A static label in the dialog: shown, never posted, never saved."""
+
+    widget = StaticTextWidget
+
+    def __init__(self, *, text: Any, **kwargs: Any) -> None:
+        kwargs.update(required=False, disabled=True, widget=StaticTextWidget(text))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> None:
+        return None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return False
+
+
+class ConfigURLField(forms.URLField):
+    """A URL input whose validity pydantic judges (Django's validator wants a dotted host)."""
+
+    default_validators: list[Any] = []
+
+
+def _initial(spec: FieldSpec, initial_public: Mapping[str, Any]) -> Any:
+    if spec.secret:
+        return None  # a secret is never put into a form
+    if spec.name in initial_public:
+        return initial_public[spec.name]
+    return spec.default if spec.has_default else None
+
+
+def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = False) -> forms.Field:
+    """The Django form field of one configuration field.
+
+    ``secret_stored``: a secret has a stored value, so the input may stay empty (keep it).
+    """
+    common: dict[str, Any] = {
+        "label": spec.label,
+        "help_text": spec.help_text,
+        "required": spec.required,
+        "initial": initial,
+        "disabled": spec.read_only,
+    }
+    field: forms.Field
+    if spec.kind == "label":
+        return StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+    if spec.kind == "text":
+        field = forms.CharField(
+            max_length=spec.max_length, min_length=spec.min_length, empty_value="", **common
+        )
+    elif spec.kind == "password":
+        attrs: dict[str, Any] = {"autocomplete": "new-password"}
+        if secret_stored:
+            common["required"] = False
+            common["help_text"] = (
+                format_lazy("{} {}", spec.help_text, UNCHANGED_NOTE)
+                if spec.help_text
+                else UNCHANGED_NOTE
+            )
+            attrs["placeholder"] = UNCHANGED_PLACEHOLDER
+        common["initial"] = None
+        field = forms.CharField(
+            widget=forms.PasswordInput(render_value=False, attrs=attrs),
+            strip=False,
+            max_length=spec.max_length,
+            min_length=spec.min_length,
+            **common,
+        )
+    elif spec.kind == "url":
+        field = ConfigURLField(max_length=spec.max_length, assume_scheme="https", **common)
+    elif spec.kind == "integer":
+        field = forms.IntegerField(
+            min_value=None if spec.min_value is None else int(spec.min_value),
+            max_value=None if spec.max_value is None else int(spec.max_value),
+            **common,
+        )
+    elif spec.kind == "decimal":
+        field = forms.DecimalField(
+            min_value=spec.min_value,
+            max_value=spec.max_value,
+            max_digits=spec.max_digits,
+            decimal_places=spec.decimal_places,
+            **common,
+        )
+    elif spec.kind == "checkbox":
+        common["required"] = False
+        common["initial"] = bool(initial)
+        field = forms.BooleanField(**common)
+    elif spec.kind == "choice":
+        by_text = {str(value): value for value, _label in spec.choices}
+
+        def coerce(text: str) -> Any:
+            try:
+                return by_text[str(text)]
+            except KeyError:
+                raise ValueError(text) from None
+
+        choices: list[tuple[str, Any]] = [(str(v), label) for v, label in spec.choices]
+        if spec.optional:
+            choices.insert(0, ("", "---------"))
+        field = forms.TypedChoiceField(
+            choices=choices,
+            coerce=coerce,
+            empty_value=None,
+            **common,
+        )
+    else:  # pragma: no cover - field_specs only yields the kinds above
+        raise ValueError(f"No form field for kind {spec.kind!r}.")
+    return field
+
+
+def config_form_fields(
+    connector_cls: type[Connector],
+    *,
+    initial_public: Mapping[str, Any] | None = None,
+    stored_secret_names: Iterable[str] = (),
+) -> dict[str, forms.Field]:
+    """``{"config__<name>": field}`` for every configuration field, in connector order.
+
+    ``initial_public`` holds stored non-secret values (defaults fill the rest);
+    ``stored_secret_names`` the secrets that have a stored value (blank keeps them).
+    """
+    initial_public = initial_public or {}
+    stored = set(stored_secret_names)
+    return {
+        config_field_name(spec.name): form_field(
+            spec,
+            initial=_initial(spec, initial_public),
+            secret_stored=spec.secret and spec.name in stored,
+        )
+        for spec in field_specs(connector_cls.Config)
+    }
+
+
+def add_config_fields(
+    form: forms.BaseForm,
+    connector_cls: type[Connector],
+    *,
+    initial_public: Mapping[str, Any] | None = None,
+    stored_secret_names: Iterable[str] = (),
+    before: str | None = None,
+) -> list[str]:
+    """Add the connector's configuration fields to ``form``; return their names in order.
+
+    They go before the field ``before`` when given (e.g. ``"description"``), else at the
+    end. The names are also kept in ``form.config_field_names`` for templates.
+    """
+    new = config_form_fields(
+        connector_cls, initial_public=initial_public, stored_secret_names=stored_secret_names
+    )
+    if before is not None and before in form.fields:
+        fields = list(form.fields.items())
+        position = [name for name, _f in fields].index(before)
+        form.fields = dict([*fields[:position], *new.items(), *fields[position:]])
+    else:
+        form.fields.update(new)
+    names = list(new)
+    form.config_field_names = names  # type: ignore[attr-defined]
+    return names
+
+
+def config_bound_fields(form: forms.BaseForm) -> list[forms.BoundField]:
+    """The bound configuration fields of ``form``, in order (for the config block)."""
+    return [form[name] for name in getattr(form, "config_field_names", [])]
+
+
+def _value(spec: FieldSpec, value: Any, stored_secrets: Mapping[str, str]) -> tuple[bool, Any]:
+    """``(present, value)`` for the model data; absent lets pydantic use the default."""
+    if spec.kind == "checkbox":
+        return True, bool(value)
+    if value is None or value == "":
+        if spec.secret and spec.name in stored_secrets:
+            return True, stored_secrets[spec.name]
+        if spec.optional:
+            return True, None
+        if spec.kind == "text":
+            return True, ""
+        return False, None
+    return True, value
+
+
+def _max_length_params(ctx: Mapping[str, Any], value: Any) -> dict[str, Any]:
+    return {"limit_value": ctx.get("max_length"), "show_value": len(value or "")}
+
+
+def _min_length_params(ctx: Mapping[str, Any], value: Any) -> dict[str, Any]:
+    return {"limit_value": ctx.get("min_length"), "show_value": len(value or "")}
+
+
+def error_message(error: Mapping[str, Any], *, secret: bool = False) -> str:
+    """The message for one pydantic error, in the request's language where Django has one.
+
+    A ``ValueError`` raised by a validator shows its own text. Input values are never
+    shown, except the rejected value of a choice.
+    """
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    try:
+        if kind in ("value_error", "assertion_error") and "error" in ctx:
+            return str(ctx["error"])
+        if kind == "missing":
+            return str(forms.Field.default_error_messages["required"])
+        if kind.startswith("url_"):
+            return str(URLValidator.message)
+        if kind in ("int_parsing", "int_type", "int_from_float"):
+            return str(forms.IntegerField.default_error_messages["invalid"])
+        if kind in ("decimal_parsing", "decimal_type"):
+            return str(forms.DecimalField.default_error_messages["invalid"])
+        if kind == "less_than_equal":
+            return str(MaxValueValidator.message % {"limit_value": ctx["le"]})
+        if kind == "greater_than_equal":
+            return str(MinValueValidator.message % {"limit_value": ctx["ge"]})
+        if kind in ("string_too_long", "too_long") and isinstance(value, str | type(None)):
+            return str(MaxLengthValidator.message % _max_length_params(ctx, value))
+        if kind in ("string_too_short", "too_short") and isinstance(value, str | type(None)):
+            return str(MinLengthValidator.message % _min_length_params(ctx, value))
+        if kind == "decimal_max_digits":
+            return str(DecimalValidator.messages["max_digits"] % {"max": ctx["max_digits"]})
+        if kind == "decimal_max_places":
+            return str(
+                DecimalValidator.messages["max_decimal_places"] % {"max": ctx["decimal_places"]}
+            )
+        if kind in ("literal_error", "enum") and not secret:
+            return str(
+                forms.ChoiceField.default_error_messages["invalid_choice"] % {"value": value}
+            )
+    except (KeyError, TypeError, ValueError):
+        pass
+    return str(error.get("msg", CONFIG_UNCHECKABLE))
+
+
+def _target(error: Mapping[str, Any], names: set[str]) -> str | None:
+    loc = error.get("loc") or ()
+    if loc and loc[0] in names:
+        return str(loc[0])
+    named = (error.get("ctx") or {}).get("field")  # model validators may name their field
+    return named if named in names else None
+
+
+def clean_config(
+    form: forms.BaseForm,
+    connector_cls: type[Connector],
+    *,
+    stored_secrets: Mapping[str, str] | None = None,
+) -> BaseModel | None:
+    """Build and validate the configuration from ``form.cleaned_data``; call in ``clean()``.
+
+    Blank secret inputs keep ``stored_secrets`` (clear values of the connection being
+    edited). Each pydantic error goes to its ``config__<name>`` field (errors without a
+    field location, or naming ``ctx["field"]``, go there or to the form). Returns the
+    validated ``Config`` instance, or ``None`` when any configuration field has an error.
+    Never raises for bad input.
+    """
+    stored_secrets = stored_secrets or {}
+    specs = [s for s in field_specs(connector_cls.Config) if s.stored]
+    by_name = {s.name: s for s in specs}
+    cleaned = getattr(form, "cleaned_data", {})
+    data: dict[str, Any] = {}
+    failed = False
+    for spec in specs:
+        key = config_field_name(spec.name)
+        if key not in form.fields:
+            continue
+        if form.has_error(key):
+            failed = True
+            continue
+        present, value = _value(spec, cleaned.get(key), stored_secrets)
+        if present:
+            data[spec.name] = value
+    try:
+        model = connector_cls.Config.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = _target(error, set(by_name))
+            if name is None:
+                form.add_error(None, error_message(error))
+                continue
+            key = config_field_name(name)
+            if key not in form.fields:
+                form.add_error(None, error_message(error, secret=by_name[name].secret))
+            elif not form.has_error(key):
+                form.add_error(key, error_message(error, secret=by_name[name].secret))
+        return None
+    except Exception:  # a connector's validator bug must not break the dialog
+        logger.exception("Config validation of connector %r crashed.", connector_cls.key)
+        form.add_error(None, CONFIG_UNCHECKABLE)
+        return None
+    return None if failed else model
