@@ -162,17 +162,29 @@
     if (!(form instanceof HTMLFormElement) || form.id !== "connection-form") return;
     var testButton = form.querySelector("#test-button");
     if (testButton) testButton.disabled = false;
-    if (pendingSnapshot !== null) {
+    if (!event.detail.successful && pendingSnapshot !== null) {
+      // No answer from the application itself: say so instead of "Testing..." forever.
       var result = document.getElementById("test-result");
-      testedSnapshot = result && result.dataset.succeeded === "true" ? pendingSnapshot : null;
-      if (result && result.classList.contains("testing")) {
-        result.className = "test-result";
-        result.textContent = "";
-      }
+      result.className = "test-result status-error";
+      result.textContent = dialog().dataset.failedText || "The test could not be run.";
       pendingSnapshot = null;
     }
-    markInvalid(form);
     updateOk();
+  });
+
+  // The test's answer has settled in the page: remember the tested values on success.
+  document.body.addEventListener("erp:tested", function (event) {
+    testedSnapshot = event.detail && event.detail.succeeded ? pendingSnapshot : null;
+    pendingSnapshot = null;
+    updateOk();
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = document.getElementById("connection-form");
+    if (form && event.target && (event.target === form || form.contains(event.target) ||
+        event.target.classList && event.target.classList.contains("field-error"))) {
+      markInvalid(form);
+    }
   });
 
   function markInvalid(form) {
