@@ -10,6 +10,9 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce, Lower
 
 from connections.models import ERPConnection, SyncConnection
+from connectors import registry
+from connectors.base import Connector
+from connectors.schema import FieldSpec, field_specs
 
 PAGE_SIZE = 25
 
@@ -189,3 +192,40 @@ class _PrincipalSequence:
                 for u in self.users[user_start:user_stop]
             ]
         return found
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """What the *Available quote connectors* tab shows of one installed connector."""
+
+    key: str
+    label: str
+    vendor: str
+    version: str
+    description: str
+    capabilities: list[str]
+    sync_connection: str
+    fields: list[FieldSpec]
+
+
+def quote_connector_list() -> list[ConnectorInfo]:
+    """The installed connectors, by label."""
+    return [_connector_info(cls) for cls in registry.connector_classes()]
+
+
+def _connector_info(cls: type[Connector]) -> ConnectorInfo:
+    return ConnectorInfo(
+        key=cls.key,
+        label=str(cls.label),
+        vendor=cls.vendor,
+        version=cls.version,
+        description=str(cls.description),
+        capabilities=sorted(str(c) for c in cls.capabilities),
+        sync_connection=cls.sync_connection,
+        fields=field_specs(cls.Config),
+    )
+
+
+def quote_connector_failures() -> list[registry.LoadFailure]:
+    """Plugins that were found but could not be loaded."""
+    return registry.load_failures()

@@ -39,6 +39,11 @@ urlpatterns = [
         name="principals",
     ),
     path(
+        "settings/quote-sync/quote-connectors/",
+        views.quote_connector_list,
+        name="quote_connectors",
+    ),
+    path(
         "settings/quote-sync/sync-connections/",
         views.sync_connection_list,
         name="sync_connections",

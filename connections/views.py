@@ -173,6 +173,21 @@ def connection_restore(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @manager_required
+def quote_connector_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every installed connector with its fields; plugins that failed to load, with why."""
+    return render(
+        request,
+        "connections/quote_connectors.html",
+        {
+            "connectors": selectors.quote_connector_list(),
+            "failures": selectors.quote_connector_failures(),
+            "active_tab": "connectors",
+        },
+    )
+
+
+@require_GET
+@manager_required
 def sync_connection_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,

@@ -35,6 +35,8 @@ SyncUsage = Literal["none", "optional", "required"]
 
 
 class TestStatus(StrEnum):
+    __test__ = False  # not a pytest test class
+
     OK = "ok"
     OK_WITH_INFO = "ok_with_info"
     WARNING = "warning"

@@ -7,12 +7,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group, Permission, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
+from connections import services
 from connections.models import ERPConnection, PriceList, Product, SyncConnection
+from connectors import registry
+from connectors.demo_erp import make_server, serve_in_thread
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # demo only: printed by the command, documented in the README
@@ -79,7 +84,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready. Administrator: username '{ADMIN_USERNAME}', "
                 f"password '{ADMIN_PASSWORD}'. Sales users anna, bram, chloe, daan and support "
-                f"user 'support' have password '{DEMO_PASSWORD}'."
+                f"user 'support' and manager 'manager' have password '{DEMO_PASSWORD}'."
             )
         )
 
@@ -126,43 +131,92 @@ class Command(BaseCommand):
     def _connections(
         self, admin: User, groups: dict[str, Group], sync: SyncConnection, demo_erp_url: str
     ) -> None:
+        """Example connections, created the way an administrator creates them: each one is
+        tested first (against the demo ERP, served here for the moment) and saved with the
+        test's proof."""
         if ERPConnection.all_objects.exists():
             return
-        ERPConnection.objects.create(
-            name="Product register",
-            connector_key="product_register",
-            description="The CRM's own price lists and products.",
-            config={"price_decimals": 2, "rounding_mode": "half_up", "max_discount": "25"},
-            created_by=admin,
+        parts = urlsplit(demo_erp_url)
+        server = None
+        try:
+            server = make_server(host=parts.hostname or "127.0.0.1", port=parts.port or 80)
+            serve_in_thread(server)
+        except OSError:
+            pass  # already running (e.g. `make run` started it): test against that one
+        try:
+            with override_settings(ERP_ALLOWED_HOSTS=[parts.hostname or "127.0.0.1"]):
+                self._create_examples(admin, groups, sync, demo_erp_url)
+        finally:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+
+    def _create(
+        self, admin: User, connector_key: str, values: dict[str, Any], **fields: Any
+    ) -> ERPConnection:
+        config = registry.get_connector_class(connector_key).Config.model_validate(values)
+        outcome = services.connection_test(
+            actor=admin,
+            connector_key=connector_key,
+            config=config,
+            sync_connection=fields.get("sync_connection"),
         )
-        demo = ERPConnection.objects.create(
+        if not outcome.result.succeeded:
+            raise CommandError(
+                f"The demo connection {fields['name']!r} did not pass its test: "
+                f"{outcome.result.message}"
+            )
+        connection = services.connection_create(
+            actor=admin, connector_key=connector_key, config=config, proof=outcome.proof, **fields
+        )
+        services.connection_test_saved(actor=admin, connection=connection)
+        return connection
+
+    def _create_examples(
+        self, admin: User, groups: dict[str, Group], sync: SyncConnection, demo_erp_url: str
+    ) -> None:
+        rules = {"price_decimals": 2, "rounding_mode": "half_up"}
+        self._create(
+            admin,
+            "product_register",
+            {**rules, "max_discount": "25"},
+            name="Product register",
+            description="The CRM's own price lists and products.",
+        )
+        demo = {
+            "base_url": demo_erp_url,
+            "authentication": "bearer",
+            "api_token": "demo-token",
+            **rules,
+        }
+        self._create(
+            admin,
+            "rest_json",
+            {**demo, "max_discount": "15", "fallback_to_register": True},
             name="Demo ERP",
-            connector_key="rest_json",
             description="The demo ERP that ships with the project (REST/JSON contract).",
             scope=ERPConnection.Scope.SPECIFIC,
+            groups=[groups["Sales North"]],
+            users=[User.objects.get(username="chloe")],
             sync_connection=sync,
-            config={
-                "base_url": demo_erp_url,
-                "auth": "none",
-                "timeout": 10,
-                "verify_tls": True,
-                "price_decimals": 2,
-                "rounding_mode": "half_up",
-                "max_discount": "15",
-                "fallback_to_register": True,
-            },
-            created_by=admin,
         )
-        demo.groups.add(groups["Sales North"])
-        demo.users.add(User.objects.get(username="chloe"))
-        for index in range(1, 4):
-            ERPConnection.objects.create(
-                name=f"Regional ERP {index}",
-                connector_key="rest_json",
-                description=f"Example connection for region {index}.",
-                config={"base_url": f"https://erp{index}.example.com/api/", "auth": "none"},
-                created_by=admin,
-            )
+        self._create(
+            admin,
+            "rest_json",
+            {**demo, "price_decimals": 3, "rounding_mode": "half_even"},
+            name="Demo ERP (export)",
+            description="Same demo ERP, three decimals for export quotes.",
+            scope=ERPConnection.Scope.SPECIFIC,
+            groups=[groups["Sales South"]],
+        )
+        retired = self._create(
+            admin,
+            "product_register",
+            rules,
+            name="Old price register",
+            description="Replaced by the product register; kept to show restore.",
+        )
+        services.connection_delete(actor=admin, connection=retired)
         permission = Permission.objects.get(
             content_type__app_label="connections", codename="manage_erpconnection"
         )
