@@ -128,3 +128,12 @@ def test_sync_connections_tab_lists_sync_connections(manager_client):
     SyncConnection.objects.create(name="Nightly", sync_connector="erp_sync")
     html = manager_client.get(reverse("connections:sync_connections")).content.decode()
     assert "Nightly" in html and "erp_sync" in html
+
+
+def test_available_quote_connectors_tab_lists_connectors_and_failed_plugins(manager_client):
+    html = manager_client.get(reverse("connections:quote_connectors")).content.decode()
+    for text in ["REST/JSON ERP", "Built-in product register", "Tryton ERP", "Base URL"]:
+        assert text in html
+    assert "price_lists" in html
+    # The example package's deliberately broken entry point is shown, not fatal.
+    assert "example_broken" in html and "Unavailable" in html
