@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from connections import services
 from connections.models import (
@@ -138,7 +138,10 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         if restored:
             self.message_user(
                 request,
-                gettext("Restored %(count)d ERP connection(s).") % {"count": restored},
+                ngettext(
+                    "Restored %(count)d connection.", "Restored %(count)d connections.", restored
+                )
+                % {"count": restored},
                 messages.SUCCESS,
             )
 

@@ -48,6 +48,7 @@ class ConnectionForm(forms.Form):
         label=_("ERP connection"),
         queryset=SyncConnection.objects.filter(active=True),
         required=False,
+        empty_label=_("No ERP connection"),
     )
     description = forms.CharField(
         label=_("Description"),
