@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.tryton_server import tryton_server  # noqa: F401  (session fixture: a real Tryton)
+
 # Playwright's sync API runs an event loop in the test thread; Django must allow DB access.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

@@ -193,7 +193,10 @@ class TrytonConfig(BusinessRulesConfig):
         if not _DATABASE_NAME.match(value):
             raise PydanticCustomError(
                 "database_name",
-                gettext("A database name cannot contain spaces, slashes, ?, # or %."),
+                gettext(
+                    "A database name cannot contain spaces, slashes, question marks, hash "
+                    "signs or percent signs."
+                ),
             )
         return value
 
@@ -364,9 +367,7 @@ class _Api:
 
     def count(self, model: str, domain: Sequence[Any] = ()) -> int:
         url = f"{self.rest}/{model}/search_count"
-        response = self._send(
-            "POST", url, json={"domain": list(domain)}, headers=self._headers()
-        )
+        response = self._send("POST", url, json={"domain": list(domain)}, headers=self._headers())
         self._check(response, "POST", url, model)
         value = self._json(response, "POST", url)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -445,21 +446,18 @@ class _Api:
     def price_list(self, reference: str) -> _PriceListRef:
         """The company's active price list with this id or (case-insensitive) name."""
         fields = ["name", "company.currency.code"]
-        base = [["company", "=", self.cfg.company]]
-        if reference.isdigit():
-            found = self.search(
-                "product.price_list",
-                fields=fields,
-                domain=[*base, ["id", "=", int(reference)]],
-                limit=1,
-            )
+        by_name = ["name", "ilike", _like(reference)[1:-1]]  # case-insensitive equality
+        if reference.isdigit():  # an id, or a name made of digits
+            wanted: list[Any] = ["OR", ["id", "=", int(reference)], by_name]
         else:
-            escaped = _like(reference)[1:-1]
-            found = self.search(
-                "product.price_list", fields=fields, domain=[*base, ["name", "ilike", escaped]]
-            )
-            # An exact spelling wins over a match that differs only in case.
-            found.sort(key=lambda r: _text(r.get("name")) != reference)
+            wanted = by_name
+        found = self.search(
+            "product.price_list",
+            fields=fields,
+            domain=[["company", "=", self.cfg.company], wanted],
+        )
+        # The id wins, then the exact spelling, then a match that differs only in case.
+        found.sort(key=lambda r: (str(r.get("id")) != reference, _text(r.get("name")) != reference))
         if not found:
             raise TrytonError(
                 gettext(
@@ -475,8 +473,10 @@ class _Api:
                 details={"price_list": reference},
             )
         record = found[0]
+        if not isinstance(record.get("id"), int):
+            raise self._unexpected("GET", f"{self.rest}/product.price_list", "a record without id")
         return _PriceListRef(
-            id=int(record["id"]),
+            id=record["id"],
             name=_text(record.get("name")),
             currency=_text(_field(record, "company.currency.code")).upper(),
         )
@@ -595,9 +595,7 @@ class _Api:
         if status == 500 and body.endswith(f"'{model}'") and model in _MODULE_OF:
             # Tryton answers an unknown model with a KeyError: the module is not activated.
             raise TrytonError(
-                gettext(
-                    "The Tryton module %(module)s is not activated in database %(database)s."
-                )
+                gettext("The Tryton module %(module)s is not activated in database %(database)s.")
                 % {"module": _MODULE_OF[model], "database": self.cfg.database},
                 code=ErrorCode.MODULE_MISSING,
                 technical=self._redact(f"{technical}; {body!r}"),
@@ -682,9 +680,7 @@ def _transport_error(exc: httpx.HTTPError, cfg: TrytonConfig, request: str) -> T
         message = gettext("%(host)s does not answer like a Tryton server. Check the Server URL.")
         code = ErrorCode.NOT_TRYTON
     elif isinstance(exc, httpx.TransportError):
-        message = gettext(
-            "Cannot reach %(host)s: the connection was interrupted. Try again later."
-        )
+        message = gettext("Cannot reach %(host)s: the connection was interrupted. Try again later.")
         code = ErrorCode.UNREACHABLE
         unreachable = True
     else:  # TooManyRedirects, DecodingError, InvalidURL...
@@ -744,9 +740,7 @@ class TrytonConnector(Connector):
             with self._client(cfg) as client:
                 api = self._api(cfg, client)
                 version = api.server_version()
-                price_list_count = api.count(
-                    "product.price_list", [["company", "=", cfg.company]]
-                )
+                price_list_count = api.count("product.price_list", [["company", "=", cfg.company]])
                 company = api.company()
                 product_count = api.count("product.product")
                 price_list = api.price_list(cfg.price_list) if cfg.price_list else None
@@ -832,7 +826,7 @@ class TrytonConnector(Connector):
                 currency=_text(_field(record, "company.currency.code")).upper(),
             )
             for record in records
-            if _bool(record.get("active", True))
+            if record.get("id") is not None and _bool(record.get("active", True))
         ]
         return [pl for pl in lists if wanted is None or pl.currency == wanted]
 

@@ -280,3 +280,38 @@ def test_test_from_the_list_updates_the_last_test_column(manager_client, saved):
     assert "Demo ERP: Connection OK:" in html
     saved.refresh_from_db()
     assert saved.last_test_status == "ok"
+
+
+@pytest.mark.tryton
+def test_the_dialog_tests_a_tryton_connection_against_a_real_server(
+    manager_client, tryton_server, settings
+):
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = True
+    html = manager_client.get(
+        reverse("connections:connector_fields"), {"connector": "tryton"}, headers=HTMX
+    ).content.decode()
+    assert "Server URL" in html and 'name="config__api_key"' in html
+    values = {
+        "name": "Tryton",
+        "connector": "tryton",
+        "scope": "all",
+        "config__server_url": tryton_server.url,
+        "config__database": tryton_server.database,
+        "config__api_key": tryton_server.api_key,
+        "config__company": "1",
+        "config__price_list": "",
+        "config__timeout": "10",
+        "config__verify_tls": "on",
+        "config__price_decimals": "2",
+        "config__rounding_mode": "half_up",
+        "config__max_discount": "100",
+    }
+    response = manager_client.post(ADD_URL, {**values, "action": "test"}, headers=HTMX)
+    assert "Connection OK:" in response.content.decode()
+    proof = proof_from(response)
+    manager_client.post(ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX)
+    connection = ERPConnection.objects.get(name="Tryton")
+    assert tryton_server.api_key not in connection.secrets
+    assert services.connection_test_saved(
+        actor=connection.created_by, connection=connection
+    ).succeeded
