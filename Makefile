@@ -5,7 +5,9 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 DEMO_ERP_PORT ?= 8001
 PORT ?= 8000
 
-.PHONY: run test install install-test lint messages clean
+TRYTON_PORT ?= 8010
+
+.PHONY: run test install install-test demo-tryton messages clean
 
 $(VENV)/bin/python:
 	@BASE=$$(scripts/find-python) && echo "Using $$BASE" && "$$BASE" -m venv $(VENV)
@@ -35,6 +37,11 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+## make demo-tryton: a seeded Tryton 8.2 server on 127.0.0.1:$(TRYTON_PORT) to connect to from the
+## dialog (connector "Tryton ERP"); it prints the Server URL, Database and API key. ~30 s to start.
+demo-tryton: install-test
+	$(PY) -m tests.tryton_server --port $(TRYTON_PORT)
 
 messages: install
 	$(PY) manage.py makemessages -l nl --no-obsolete --no-location --ignore=.venv --ignore=examples --ignore=tests --ignore=staticfiles
