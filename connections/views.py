@@ -278,7 +278,7 @@ def _dialog_test(
     try:
         outcome = services.connection_test(
             actor=request.user,
-            connector_key=form.service_arguments()["connector_key"],
+            connector_key=form.connector_cls.key,  # type: ignore[union-attr]
             config=form.config,  # type: ignore[arg-type]
             sync_connection=form.cleaned_data.get("sync_connection"),
             connection=connection,

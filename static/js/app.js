@@ -112,6 +112,29 @@
     });
   }
 
+  // showModal() makes the page inert, but Tab past the last control would leave the
+  // document (focus on <body>); wrap around inside the top dialog instead.
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    var open = document.querySelectorAll("dialog.modal[open]");
+    var top = open[open.length - 1];
+    if (!top) return;
+    var items = Array.prototype.filter.call(top.querySelectorAll(FOCUSABLE), function (el) {
+      return !el.disabled && el.getClientRects().length > 0; // visible and enabled
+    });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    var active = document.activeElement;
+    if (event.shiftKey && (active === first || !top.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !top.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
   document.addEventListener("focusin", function (event) {
     var t = event.target;
     if (t && t.closest && (t.closest("#connection-table") || t.closest(".toolbar"))) opener = t;
@@ -253,7 +276,9 @@
         var remove = document.createElement("button");
         remove.type = "button";
         remove.className = "remove-pick";
-        remove.setAttribute("aria-label", (picked.dataset.removeLabel || "Remove") + " " + label);
+        // The translated "Remove %(label)s" (word order differs per language).
+        remove.setAttribute("aria-label", (picked.dataset.removeLabel || "Remove __LABEL__")
+          .replace("__LABEL__", function () { return label; }));
         remove.textContent = "×";
         var input = document.createElement("input");
         input.type = "hidden";

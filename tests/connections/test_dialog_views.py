@@ -315,3 +315,13 @@ def test_the_dialog_tests_a_tryton_connection_against_a_real_server(
     assert services.connection_test_saved(
         actor=connection.created_by, connection=connection
     ).succeeded
+
+
+@pytest.mark.parametrize("incomplete", [{"name": ""}, {"scope": "specific"}])
+def test_test_runs_while_fields_outside_the_test_are_incomplete(
+    manager_client, demo_erp, incomplete
+):
+    values = {**rest_values(demo_erp), **incomplete, "action": "test"}
+    response = manager_client.post(ADD_URL, values, headers=HTMX)
+    assert response.status_code == 200
+    assert "Connection OK:" in response.content.decode()
