@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gettext
+import os
 import re
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -51,3 +54,38 @@ def test_compiled_translations_match_the_po_file(language):
     assert entries, "the .po file has no translations"
     drift = {k: v for k, v in entries.items() if catalog.gettext(k) != v}
     assert not drift, f"{mo.name} is out of date with {po.name} (run `make messages`): {drift}"
+
+
+def _deploy_check(**env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    }
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION = {
+    "SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789",
+    "ERP_SECRET_KEYS": "Jk1bU0bq9zXKM2k0o7v2dF9pW3lq8c4mTnV5rY6sA1E=",
+    "ALLOWED_HOSTS": "erp.example.com",
+}
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = _deploy_check(**PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_secret_keys():
+    result = _deploy_check(**{**PRODUCTION, "ERP_SECRET_KEYS": ""})
+    assert result.returncode != 0
+    assert "ERP_SECRET_KEYS" in result.stdout + result.stderr
