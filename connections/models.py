@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from connectors import registry
+
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
@@ -198,6 +200,14 @@ class ERPConnection(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def connector_label(self) -> str:
+        """The installed connector's label, or its key when it is not installed (any more)."""
+        try:
+            return str(registry.get_connector_class(self.connector_key).label)
+        except registry.UnknownConnector:
+            return self.connector_key
 
     @property
     def last_test_status_label(self) -> str:

@@ -98,3 +98,19 @@ def test_change_page_shows_the_history(support_client, make_connection, manager)
     url = reverse("admin:connections_erpconnection_change", args=[connection.pk])
     html = support_client.get(url).content.decode()
     assert "History" in html and "Deleted" in html
+
+
+def test_the_admin_never_shows_a_secret_or_its_ciphertext(admin_client, make_connection):
+    from connections import crypto
+
+    secrets = crypto.encrypt_secrets({"api_token": "s3cret-token-value"})
+    connection = make_connection("Secretive", secrets=secrets)
+    pages = [
+        reverse("admin:connections_erpconnection_change", args=[connection.pk]),
+        reverse(CHANGELIST),
+        reverse("admin:connections_erpconnection_history", args=[connection.pk]),
+    ]
+    for url in pages:
+        html = admin_client.get(url).content.decode()
+        assert "s3cret-token-value" not in html
+        assert secrets[:40] not in html

@@ -50,7 +50,7 @@ def test_healthz_reports_the_database_without_login(client):
 def test_list_shows_rows_with_name_connector_scope_and_description(manager_client, make_connection):
     make_connection("Main ERP", description="The main one")
     html = manager_client.get(LIST_URL).content.decode()
-    assert "Main ERP" in html and "rest_json" in html and "The main one" in html
+    assert "Main ERP" in html and "REST/JSON ERP" in html and "The main one" in html
     assert "<table" in html and 'name="ids"' in html
 
 
