@@ -80,18 +80,30 @@
     d.querySelector("#scope-specific").hidden = !(specific && specific.checked);
   }
 
-  function closeDialog() {
+  function closeDialog(options) {
     var d = dialog();
     if (!d) return;
     var closeUrl = d.dataset.closeUrl;
+    // A test of a saved connection changed its row's last test: show it.
+    var refresh = d.dataset.mode === "edit" && d.dataset.tested === "true" &&
+                  !(options && options.saved);
     if (d.open) d.close();
     d.nextElementSibling && d.nextElementSibling.id === "access-dialog" && d.nextElementSibling.remove();
     d.remove();
     if (closeUrl && window.location.pathname + window.location.search !== closeUrl) {
       history.replaceState(history.state, "", closeUrl);
     }
-    if (opener && document.contains(opener)) opener.focus();
+    var back = opener;
     opener = null;
+    if (back && document.contains(back)) back.focus();
+    if (refresh && document.getElementById("results")) {
+      var selector = back && back.id ? "#" + back.id :
+        back && back.getAttribute("href") ? 'a[href="' + back.getAttribute("href") + '"]' : null;
+      htmx.ajax("GET", closeUrl, { target: "#results", swap: "outerHTML" }).then(function () {
+        var again = selector && document.querySelector(selector);
+        if (again) again.focus();
+      });
+    }
   }
 
   function openDialog() {
@@ -197,6 +209,7 @@
 
   // The test's answer has settled in the page: remember the tested values on success.
   document.body.addEventListener("erp:tested", function (event) {
+    if (dialog()) dialog().dataset.tested = "true";
     testedSnapshot = event.detail && event.detail.succeeded ? pendingSnapshot : null;
     pendingSnapshot = null;
     updateOk();
@@ -232,7 +245,7 @@
 
   // Saved: the list was swapped in; close the dialog.
   document.body.addEventListener("erp:saved", function () {
-    closeDialog();
+    closeDialog({ saved: true });
   });
 
   // --- the access dialog -----------------------------------------------------------------

@@ -600,3 +600,20 @@ def test_a_shared_edit_link_opens_the_dialog_over_the_list(
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page).to_have_url(LIST_URL)
+
+
+@english_only
+def test_a_test_in_the_edit_dialog_shows_in_the_row_after_cancel(
+    page: Page, log_in, manager, make_connection, demo_erp, language
+):
+    connection = rest_connection(make_connection, "Demo ERP", demo_erp, token="demo-token")
+    log_in(page, "manager")
+    row = page.locator(f"#connection-{connection.pk}")
+    expect(row.locator("td.last-test")).to_contain_text("Not tested")
+    row.get_by_role("link", name=connection.name).click()
+    dialog = page.locator("#connection-dialog")
+    dialog.get_by_role("button", name="Test ERP connection").click()
+    expect(dialog.locator("#test-result")).to_contain_text("Connection OK")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(row.locator("td.last-test")).to_contain_text("OK")
+    expect(row.locator("td.last-test")).not_to_contain_text("Not tested")
