@@ -36,6 +36,7 @@ run: install
 test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(VENV)/bin/pytest
 
 ## make demo-tryton: a seeded Tryton 8.2 server on 127.0.0.1:$(TRYTON_PORT) to connect to from the

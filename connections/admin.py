@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -19,6 +20,11 @@ from connections.models import (
     Product,
     SyncConnection,
 )
+
+
+def _staff_user(request: HttpRequest) -> User:
+    """The acting user: the admin site only serves logged-in, active staff (``admin_view``)."""
+    return cast(User, request.user)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -40,8 +46,8 @@ class ConnectionEventInline(admin.TabularInline):
     model = ConnectionEvent
     extra = 0
     can_delete = False
-    fields = ["at", "action", "actor", "changes"]
-    readonly_fields = fields
+    # A tuple: it fits both ``fields`` and ``readonly_fields`` as django-stubs types them.
+    fields = readonly_fields = ("at", "action", "actor", "changes")
     ordering = ["-at", "-pk"]
     verbose_name_plural = _("History")
 
@@ -130,7 +136,7 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         restored = 0
         for connection in queryset.filter(deleted_at__isnull=False):
             try:
-                services.connection_restore(actor=request.user, connection=connection)
+                services.connection_restore(actor=_staff_user(request), connection=connection)
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
@@ -146,18 +152,18 @@ class ERPConnectionAdmin(admin.ModelAdmin):
             )
 
     def delete_model(self, request: HttpRequest, obj: ERPConnection) -> None:
-        services.connection_delete(actor=request.user, connection=obj)
+        services.connection_delete(actor=_staff_user(request), connection=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.connections_delete(actor=request.user, connections=list(queryset))
+        services.connections_delete(actor=_staff_user(request), connections=list(queryset))
 
     def save_model(self, request: HttpRequest, obj: ERPConnection, form: Any, change: bool) -> None:
-        obj.updated_by = request.user
+        obj.updated_by = _staff_user(request)
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
             services.event_record(
                 connection=obj,
-                actor=request.user,
+                actor=_staff_user(request),
                 action=ConnectionEvent.Action.CHANGE,
                 changes={"fields": sorted(form.changed_data)},
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -81,17 +81,16 @@ class ConnectionForm(forms.Form):
         self.stored_secrets = stored_secrets or {}
         self.config: BaseModel | None = None
         self.kept_secrets: list[str] = []
-        self.fields["connector"].choices = [
-            (cls.key, cls.label) for cls in registry.connector_classes()
-        ]
+        connector_field = cast(forms.ChoiceField, self.fields["connector"])
+        connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
         key = connector_key or self._chosen_connector()
         self.connector_cls: type[Connector] | None = None
         try:
             self.connector_cls = registry.get_connector_class(key) if key else None
         except registry.UnknownConnector:
             self.connector_cls = None
-        if self.connector_cls is None and self.fields["connector"].choices:
-            first = self.fields["connector"].choices[0][0]
+        if self.connector_cls is None and connector_field.choices:
+            first = connector_field.choices[0][0]
             self.connector_cls = registry.get_connector_class(first)
             self.initial["connector"] = first
         self._add_connector_fields()

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from connectors import registry
-
-if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 class SoftDeleteQuerySet(models.QuerySet):
@@ -72,7 +69,7 @@ class SyncConnection(models.Model):
 
 
 class ConnectionQuerySet(SoftDeleteQuerySet):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> ConnectionQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> ConnectionQuerySet:
         """Connections whose scope includes the user; superusers see all, anonymous none."""
         if not user.is_authenticated or not user.is_active:
             return self.none()

@@ -151,7 +151,13 @@ def principal_search(*, q: str, page: int = 1) -> Page:
                 | Q(email__icontains=word)
             )
         users = users.filter(terms)
-    paginator = Paginator(_PrincipalSequence(groups, users), PRINCIPALS_PER_PAGE)
+    # Django documents object_list as any "sliceable object with a count() or __len__()
+    # method", and Paginator only slices and counts it; django-stubs' _SupportsPagination
+    # protocol also demands int indexing and iteration, which this sequence does not need.
+    paginator: Paginator[Principal] = Paginator(
+        _PrincipalSequence(groups, users),  # type: ignore[arg-type]
+        PRINCIPALS_PER_PAGE,
+    )
     return paginator.get_page(page)
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -34,7 +33,7 @@ class RestoreRefused(ValidationError):
 def event_record(
     *,
     connection: ERPConnection,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     changes: dict[str, Any] | None = None,
 ) -> ConnectionEvent:
@@ -45,20 +44,18 @@ def event_record(
 
 
 @transaction.atomic
-def connection_delete(*, actor: AbstractBaseUser, connection: ERPConnection) -> ERPConnection:
+def connection_delete(*, actor: User, connection: ERPConnection) -> ERPConnection:
     """Soft-delete: record who and when, keep every other field. Deleting twice is a no-op."""
     if connection.deleted_at is not None:
         return connection
     connection.deleted_at = timezone.now()
-    connection.deleted_by = actor  # type: ignore[assignment]
+    connection.deleted_by = actor
     connection.save(update_fields=["deleted_at", "deleted_by"])
     event_record(connection=connection, actor=actor, action=ConnectionEvent.Action.DELETE)
     return connection
 
 
-def connections_delete(
-    *, actor: AbstractBaseUser, connections: Iterable[ERPConnection]
-) -> list[ERPConnection]:
+def connections_delete(*, actor: User, connections: Iterable[ERPConnection]) -> list[ERPConnection]:
     """Soft-delete several connections in one transaction."""
     with transaction.atomic():
         return [connection_delete(actor=actor, connection=c) for c in connections]
@@ -73,7 +70,7 @@ def _name_taken_error(name: str) -> RestoreRefused:
 
 
 @transaction.atomic
-def connection_restore(*, actor: AbstractBaseUser, connection: ERPConnection) -> ERPConnection:
+def connection_restore(*, actor: User, connection: ERPConnection) -> ERPConnection:
     """Bring a deleted connection back exactly as it was.
 
     Refused, with nothing changed, when a live connection has taken its name meanwhile.
@@ -166,7 +163,7 @@ def secrets_rebind_check(
     )
 
 
-def _rate_limit(actor: AbstractBaseUser) -> None:
+def _rate_limit(actor: User) -> None:
     key = f"erp-connection-tests:{actor.pk}:{int(timezone.now().timestamp() // 60)}"
     cache.add(key, 0, timeout=120)
     if cache.incr(key) > TESTS_PER_MINUTE:
@@ -189,7 +186,7 @@ class TestOutcome:
 
 def connection_test(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     connector_key: str,
     config: BaseModel,
     sync_connection: SyncConnection | None = None,
@@ -230,9 +227,9 @@ def connection_test(
     return TestOutcome(result=result, proof=proof, fingerprint=fingerprint)
 
 
-def _record_test(*, actor: AbstractBaseUser, connection: ERPConnection, result: TestResult) -> None:
+def _record_test(*, actor: User, connection: ERPConnection, result: TestResult) -> None:
     connection.last_test_at = timezone.now()
-    connection.last_test_by = actor  # type: ignore[assignment]
+    connection.last_test_by = actor
     connection.last_test_status = str(result.status)
     connection.last_test_message = str(result.message)[:1000]
     ERPConnection.all_objects.filter(pk=connection.pk).update(
@@ -249,7 +246,7 @@ def _record_test(*, actor: AbstractBaseUser, connection: ERPConnection, result: 
     )
 
 
-def connection_test_saved(*, actor: AbstractBaseUser, connection: ERPConnection) -> TestResult:
+def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
     """Test a saved connection as stored (the list's *Test ERP connection*)."""
     try:
         config = connection_config(connection=connection)
@@ -304,7 +301,7 @@ def _check_scope(scope: str, users: list[Any], groups: list[Group]) -> None:
 
 def _check_proof(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     connector_key: str,
     config: BaseModel,
     sync_connection: SyncConnection | None,
@@ -345,7 +342,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def connection_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     connector_key: str,
     config: BaseModel,
@@ -401,7 +398,7 @@ def connection_create(
 @transaction.atomic
 def connection_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     connection: ERPConnection,
     name: str,
     connector_key: str,
@@ -468,7 +465,7 @@ def connection_update(
     connection.sync_connection = sync_connection
     connection.config = public
     connection.secrets = crypto.encrypt_secrets(secrets) if secrets else ""
-    connection.updated_by = actor  # type: ignore[assignment]
+    connection.updated_by = actor
     _save_unique(connection)
     old_users = set(connection.users.values_list("pk", flat=True))
     old_groups = set(connection.groups.values_list("pk", flat=True))

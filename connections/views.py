@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
+from django.forms.utils import ErrorList
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +33,8 @@ MANAGE_PERMISSION = "connections.manage_erpconnection"
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    # These views sit behind login_required and a permission check (manager_required).
+    user: User
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -240,7 +244,9 @@ def _render_dialog(
 def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -> HttpResponse:
     """Field errors swapped into place without touching what the user typed."""
     field_names = [name for name in form.fields if name not in ("proof", "users", "groups")]
-    errors = {name: form.errors.get(name, []) for name in field_names}
+    errors: dict[str, ErrorList | list[str]] = {
+        name: form.errors.get(name, []) for name in field_names
+    }
     return render(
         request,
         "connections/dialog.html#errors",

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Capability(StrEnum):
@@ -135,10 +138,10 @@ class Connector:
     """Base class of every quote connector."""
 
     key: ClassVar[str]
-    label: ClassVar[str]
+    label: ClassVar[StrOrPromise]  # may be a lazy translation
     vendor: ClassVar[str] = ""
     version: ClassVar[str] = "1.0"
-    description: ClassVar[str] = ""
+    description: ClassVar[StrOrPromise] = ""
     Config: ClassVar[type[BaseModel]]
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     sync_connection: ClassVar[SyncUsage] = "none"

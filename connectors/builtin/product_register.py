@@ -62,12 +62,10 @@ class ProductRegisterConnector(Connector):
     """Quotes from the built-in product register; needs ``context.register``."""
 
     key = "product_register"
-    label = _("Built-in product register")  # type: ignore[assignment]  # lazy: see base
+    label = _("Built-in product register")
     vendor = "erpsettings"
     version = "1.0"
-    description = _(  # type: ignore[assignment]
-        "The application's own price lists and products; no external system."
-    )
+    description = _("The application's own price lists and products; no external system.")
     Config = ProductRegisterConfig
     capabilities = frozenset(
         {Capability.PRICE_LISTS, Capability.PRODUCT_SEARCH, Capability.PRODUCT_DETAILS}

@@ -296,10 +296,10 @@ class RestJsonConnector(Connector):
     """Price lists and product search from any ERP that speaks the REST/JSON contract."""
 
     key = "rest_json"
-    label = _("REST/JSON ERP")  # type: ignore[assignment]
+    label = _("REST/JSON ERP")
     vendor = "erpsettings"
     version = "1.0"
-    description = _(  # type: ignore[assignment]
+    description = _(
         "Any ERP that offers price lists and products over a simple REST/JSON interface."
     )
     Config = RestJsonConfig

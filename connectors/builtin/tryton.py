@@ -702,10 +702,10 @@ class TrytonConnector(Connector):
     """Price lists, product search, product details and price-list prices from Tryton."""
 
     key = "tryton"
-    label = _("Tryton ERP")  # type: ignore[assignment]
+    label = _("Tryton ERP")
     vendor = "Tryton"
     version = "1.0"
-    description = _(  # type: ignore[assignment]
+    description = _(
         "Tryton 7.x/8.x through its REST API with an API key: price lists, products and, with "
         "the module sale_price_list, prices calculated from a price list."
     )
