@@ -21,7 +21,6 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -54,6 +53,7 @@ from connectors.base import (
 )
 from connectors.http import AddressNotAllowed, ResponseTooLarge, TotalTimeout
 from connectors.rules import BusinessRulesConfig, apply_discount, round_price
+from connectors.support import display_host, exception_chain as _causes, redact
 
 AuthenticationKind = Literal["none", "bearer", "basic"]
 
@@ -527,9 +527,7 @@ def _url(cfg: RestJsonConfig, path: str) -> str:
 
 
 def _display_host(cfg: RestJsonConfig) -> str:
-    url = httpx.URL(str(cfg.base_url))
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return host if url.port is None else f"{host}:{url.port}"
+    return display_host(str(cfg.base_url))
 
 
 def _display_base(cfg: RestJsonConfig) -> str:
@@ -547,18 +545,7 @@ def _snippet(response: httpx.Response, cfg: RestJsonConfig) -> str:
 
 def _redact(text: str, cfg: RestJsonConfig) -> str:
     """``text`` with every secret of ``cfg`` (and its encodings) replaced by ``***``."""
-    for secret in sorted(cfg.secret_values(), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+    return redact(text, cfg.secret_values())
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException], *markers: str) -> bool:

@@ -31,7 +31,7 @@ import json
 import re
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -55,6 +55,7 @@ from connectors.base import (
 from connectors.http import AddressNotAllowed, ResponseTooLarge
 from connectors.registry import register
 from connectors.rules import BusinessRulesConfig, apply_discount, round_price
+from connectors.support import display_host, exception_chain as _causes, redact
 
 #: The most products one search asks for; a larger ``limit`` is refused.
 MAX_SEARCH_LIMIT = 200
@@ -616,24 +617,11 @@ class _Api:
 
 
 def _redact(text: str, cfg: TrytonConfig) -> str:
-    for secret in cfg.secret_values():
-        text = text.replace(secret, "***")
-    return text
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+    return redact(text, cfg.secret_values())
 
 
 def _display_host(cfg: TrytonConfig) -> str:
-    url = httpx.URL(str(cfg.server_url))
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    return host if url.port is None else f"{host}:{url.port}"
+    return display_host(str(cfg.server_url))
 
 
 def _transport_error(exc: httpx.HTTPError, cfg: TrytonConfig, request: str) -> TrytonError:
