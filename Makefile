@@ -49,7 +49,7 @@ benchmark: install
 	$(PY) scripts/benchmark.py
 
 messages: install
-	$(PY) manage.py makemessages -l nl --no-obsolete --no-location --ignore=.venv --ignore=examples --ignore=tests --ignore=staticfiles
+	$(PY) manage.py makemessages -l nl --no-obsolete --no-location --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=scripts --ignore=build
 	$(PY) manage.py compilemessages
 
 clean:

@@ -89,3 +89,37 @@ def test_production_refuses_to_start_without_secret_keys():
     result = _deploy_check(**{**PRODUCTION, "ERP_SECRET_KEYS": ""})
     assert result.returncode != 0
     assert "ERP_SECRET_KEYS" in result.stdout + result.stderr
+
+
+def test_every_translatable_string_of_the_sources_has_a_dutch_translation(tmp_path):
+    """Runs makemessages on a copy of the project: a new or changed string that nobody
+    translated shows up there as an empty or fuzzy entry."""
+    import shutil
+
+    if shutil.which("xgettext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("GNU gettext (xgettext) is needed to check the translations")
+        pytest.skip("GNU gettext is not installed")
+    base = Path(settings.BASE_DIR)
+    copy = tmp_path / "project"
+    for name in ["erpsettings", "connections", "connectors", "templates", "examples", "locale"]:
+        shutil.copytree(base / name, copy / name, ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(base / "manage.py", copy / "manage.py")
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "nl", "--no-location"]
+        + ["--no-obsolete", "--ignore=build", "--ignore=*.egg-info"],
+        cwd=copy,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    text = (copy / "locale" / "nl" / "LC_MESSAGES" / "django.po").read_text()
+    blocks = text.split("\n\n")[1:]  # the first block is the header
+    untranslated = [
+        block
+        for block in blocks
+        if "#, fuzzy" in block or re.search(r'^msgstr(?:\[\d\])? ""$(?!\n")', block, re.M)
+    ]
+    assert not untranslated, "run `make messages` and translate:\n" + "\n\n".join(untranslated)
