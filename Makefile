@@ -50,7 +50,7 @@ benchmark: install
 
 messages: install
 	$(PY) manage.py makemessages -l nl --no-obsolete --no-location --ignore=.venv --ignore=tests --ignore=staticfiles --ignore=scripts --ignore=build
-	$(PY) manage.py compilemessages
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

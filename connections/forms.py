@@ -140,9 +140,9 @@ class ConnectionForm(forms.Form):
             if name in stored and not cleaned.get(f"config__{name}")
         ]
         self.config = clean_config(self, cls, stored_secrets=stored)
-        if cleaned.get("scope") == ERPConnection.Scope.SPECIFIC and not (
-            cleaned.get("users") or cleaned.get("groups")
-        ):
+        picked = cleaned.get("users") or cleaned.get("groups")
+        bad_pick = self.has_error("users") or self.has_error("groups")
+        if cleaned.get("scope") == ERPConnection.Scope.SPECIFIC and not picked and not bad_pick:
             self.add_error("scope", _("Select at least one user or group, or choose All."))
         return cleaned
 

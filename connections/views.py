@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
-from django.forms.utils import ErrorList
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -244,9 +243,10 @@ def _render_dialog(
 def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -> HttpResponse:
     """Field errors swapped into place without touching what the user typed."""
     field_names = [name for name in form.fields if name not in ("proof", "users", "groups")]
-    errors: dict[str, ErrorList | list[str]] = {
-        name: form.errors.get(name, []) for name in field_names
-    }
+    errors = {name: [str(e) for e in form.errors.get(name, [])] for name in field_names}
+    # The picked users and groups are hidden inputs shown under Scope: their errors go there.
+    for name in ("users", "groups"):
+        errors["scope"] += [str(e) for e in form.errors.get(name, [])]
     return render(
         request,
         "connections/dialog.html#errors",

@@ -325,3 +325,11 @@ def test_test_runs_while_fields_outside_the_test_are_incomplete(
     response = manager_client.post(ADD_URL, values, headers=HTMX)
     assert response.status_code == 200
     assert "Connection OK:" in response.content.decode()
+
+
+def test_an_inactive_picked_user_is_reported_under_scope(manager_client, demo_erp, make_user):
+    gone = make_user("gone", is_active=False)
+    values = rest_values(demo_erp, scope="specific", users=str(gone.pk), action="save")
+    html = manager_client.post(ADD_URL, values, headers=HTMX).content.decode()
+    scope_errors = re.search(r'id="error-scope" hx-swap-oob="true">(.*?)</div>', html).group(1)
+    assert scope_errors.startswith("<span>Select a valid choice.")
