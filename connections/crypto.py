@@ -134,44 +134,77 @@ def multi_fernet() -> MultiFernet:
 
 
 def encrypt_secrets(secrets: Mapping[str, str]) -> str:
-    """Encrypt a ``{name: clear value}`` dict under the first key; ``{}`` gives ``""``."""
+    """Encrypt a ``{name: clear value}`` dict under the first key; ``{}`` gives ``""``.
+
+    The stored text is a JSON object of field names to Fernet tokens, one per value, so the
+    names of the stored secrets can be read without decrypting any of them.
+    """
     if not secrets:
         return ""
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in secrets.items()):
         raise TypeError("Secrets must map names to strings.")
-    payload = json.dumps(dict(secrets), sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return multi_fernet().encrypt(payload).decode("ascii")
+    ring = multi_fernet()
+    return json.dumps(
+        {
+            name: ring.encrypt(value.encode("utf-8")).decode("ascii")
+            for name, value in secrets.items()
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
-def decrypt_secrets(token: str) -> dict[str, str]:
-    """The ``{name: clear value}`` dict of a stored token; ``""`` gives ``{}``.
+def _tokens(stored: str) -> dict[str, str]:
+    try:
+        tokens = json.loads(stored)
+    except ValueError as exc:
+        raise SecretsUnreadable("Stored secrets are not in the expected format.") from exc
+    if not isinstance(tokens, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()
+    ):
+        raise SecretsUnreadable("Stored secrets are not a mapping of names to tokens.")
+    return tokens
 
-    Raises :class:`SecretsUnreadable` when no key decrypts it.
+
+def secret_names(stored: str) -> set[str]:
+    """The names of the stored secrets, without decrypting anything; ``""`` gives none."""
+    return set(_tokens(stored)) if stored else set()
+
+
+def decrypt_secrets(stored: str) -> dict[str, str]:
+    """The ``{name: clear value}`` dict of stored secrets; ``""`` gives ``{}``.
+
+    Raises :class:`SecretsUnreadable` when no key decrypts them.
     """
-    if not token:
+    if not stored:
         return {}
+    ring = multi_fernet()
     try:
-        payload = multi_fernet().decrypt(token.encode("ascii"))
-        value = json.loads(payload)
-    except (InvalidToken, UnicodeEncodeError, ValueError) as exc:
+        return {
+            name: ring.decrypt(token.encode("ascii")).decode("utf-8")
+            for name, token in _tokens(stored).items()
+        }
+    except (InvalidToken, UnicodeError) as exc:
         raise SecretsUnreadable(
             "Stored secrets cannot be decrypted with any key in ERP_SECRET_KEYS."
         ) from exc
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise SecretsUnreadable("Stored secrets are not a mapping of names to strings.")
-    return value
 
 
-def rotate_token(token: str) -> str:
-    """Re-encrypt a stored token under the first key (``""`` stays ``""``).
+def rotate_token(stored: str) -> str:
+    """Re-encrypt stored secrets under the first key (``""`` stays ``""``).
 
-    Raises :class:`SecretsUnreadable` when no key decrypts it.
+    Raises :class:`SecretsUnreadable` when no key decrypts them.
     """
-    if not token:
+    if not stored:
         return ""
+    ring = multi_fernet()
     try:
-        return multi_fernet().rotate(token.encode("ascii")).decode("ascii")
-    except (InvalidToken, UnicodeEncodeError) as exc:
+        rotated = {
+            name: ring.rotate(token.encode("ascii")).decode("ascii")
+            for name, token in _tokens(stored).items()
+        }
+    except (InvalidToken, UnicodeError) as exc:
         raise SecretsUnreadable(
             "Stored secrets cannot be decrypted with any key in ERP_SECRET_KEYS."
         ) from exc
+    return json.dumps(rotated, sort_keys=True, separators=(",", ":"))

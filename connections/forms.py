@@ -23,7 +23,9 @@ class ConnectionForm(forms.Form):
     """Name, connector, scope, sync connection, the connector's fields, description.
 
     ``connection`` is the connection being edited (None when adding); ``stored_secrets``
-    its clear secret values, used when a secret input is left empty. After ``is_valid()``,
+    its clear secret values, used when a secret input is left empty (needed only to
+    validate posted values; to display the dialog the names in ``stored_secret_names``
+    are enough). After ``is_valid()``,
     ``config`` is the validated connector ``Config`` and ``kept_secrets`` the names of the
     secrets that were left unchanged.
     """
@@ -63,6 +65,7 @@ class ConnectionForm(forms.Form):
         *args: Any,
         connection: ERPConnection | None = None,
         stored_secrets: dict[str, str] | None = None,
+        stored_secret_names: set[str] | None = None,
         connector_key: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -79,6 +82,7 @@ class ConnectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.connection = connection
         self.stored_secrets = stored_secrets or {}
+        self.stored_secret_names = set(self.stored_secrets) | (stored_secret_names or set())
         self.config: BaseModel | None = None
         self.kept_secrets: list[str] = []
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
@@ -115,7 +119,7 @@ class ConnectionForm(forms.Form):
             self,
             cls,
             initial_public=self.connection.config if same_connector and self.connection else {},
-            stored_secret_names=self.stored_secrets if same_connector else (),
+            stored_secret_names=self.stored_secret_names if same_connector else (),
             before="description",
         )
 

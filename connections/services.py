@@ -110,6 +110,16 @@ def connection_stored_secrets(*, connection: ERPConnection | None) -> dict[str, 
     return crypto.decrypt_secrets(connection.secrets)
 
 
+def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
+    """Which secrets a saved connection has, without decrypting them."""
+    if connection is None:
+        return set()
+    try:
+        return crypto.secret_names(connection.secrets)
+    except crypto.SecretsUnreadable:
+        return set()
+
+
 def connection_config(*, connection: ERPConnection) -> BaseModel:
     """The saved configuration as the connector's validated ``Config``, secrets resolved."""
     connector_cls = registry.get_connector_class(connection.connector_key)

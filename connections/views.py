@@ -260,14 +260,15 @@ def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -
 
 
 def _connection_dialog(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
-    stored = services.connection_stored_secrets(connection=connection)
     if request.method == "GET":
         form = ConnectionForm(
             connection=connection,
-            stored_secrets=stored,
+            stored_secret_names=services.connection_secret_names(connection=connection),
             connector_key=request.GET.get("connector") or None,
         )
         return _render_dialog(request, form, connection)
+    # Posted values may leave a secret blank ("unchanged"): only now are stored ones decrypted.
+    stored = services.connection_stored_secrets(connection=connection)
     form = ConnectionForm(request.POST, connection=connection, stored_secrets=stored)
     form.is_valid()
     if request.POST.get("action") == "test":
@@ -369,7 +370,7 @@ def connector_fields(request: HtmxHttpRequest) -> HttpResponse:
             connection = None
     form = ConnectionForm(
         connection=connection,
-        stored_secrets=services.connection_stored_secrets(connection=connection),
+        stored_secret_names=services.connection_secret_names(connection=connection),
         connector_key=request.GET.get("connector") or None,
     )
     return render(request, "connections/dialog.html#connector_fields", {"form": form})

@@ -333,3 +333,20 @@ def test_an_inactive_picked_user_is_reported_under_scope(manager_client, demo_er
     html = manager_client.post(ADD_URL, values, headers=HTMX).content.decode()
     scope_errors = re.search(r'id="error-scope" hx-swap-oob="true">(.*?)</div>', html).group(1)
     assert scope_errors.startswith("<span>Select a valid choice.")
+
+
+def test_opening_the_edit_dialog_decrypts_no_secret(manager_client, saved, monkeypatch):
+    from connections import crypto
+
+    def refuse(stored):
+        raise AssertionError("decrypted to show the dialog")
+
+    monkeypatch.setattr(crypto, "decrypt_secrets", refuse)
+    html = manager_client.get(edit_url(saved), headers=HTMX).content.decode()
+    assert "nchanged" in html
+    fields = manager_client.get(
+        reverse("connections:connector_fields"),
+        {"connector": "rest_json", "connection": saved.pk},
+        headers=HTMX,
+    ).content.decode()
+    assert "nchanged" in fields
