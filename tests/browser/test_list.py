@@ -79,3 +79,20 @@ def test_search_state_survives_reload_and_back(page: Page, log_in, manager, make
 
     page.go_back()
     expect(rows).to_have_count(2)
+
+
+def test_sorting_and_deleting_replace_the_list_without_nesting_it(
+    page: Page, log_in, manager, make_connection
+):
+    make_connection("Alpha")
+    doomed = make_connection("Beta")
+    log_in(page, "manager")
+    page.locator("#connection-table thead a").first.click()
+    expect(page).to_have_url(re.compile(r"sort=-name"))
+    expect(page.locator("#connection-table tbody tr.connection-row").first).to_contain_text("Beta")
+    page.locator(f"#connection-{doomed.pk} input[name=ids]").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#delete-button").click()
+    expect(page.locator("#connection-table tbody tr.connection-row")).to_have_count(1)
+    assert page.locator("#results").count() == 1
+    assert page.locator("#connection-table").count() == 1
