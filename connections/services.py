@@ -459,7 +459,10 @@ def connection_update(
             proof=proof,
         )
     public, secrets = split_config(config)
-    old_secrets = connection_stored_secrets(connection=connection)
+    try:
+        old_secrets = connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable:  # a lost key: the retyped secrets replace them
+        old_secrets = {}
     before = {
         "name": connection.name,
         "connector": connection.connector_key,

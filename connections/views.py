@@ -22,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from connections import selectors, services
+from connections import crypto, selectors, services
 from connections.forms import ConnectionForm
 from connections.models import ERPConnection
 from connections.selectors import ListQuery
@@ -268,9 +268,22 @@ def _connection_dialog(request: HtmxHttpRequest, connection: ERPConnection | Non
         )
         return _render_dialog(request, form, connection)
     # Posted values may leave a secret blank ("unchanged"): only now are stored ones decrypted.
-    stored = services.connection_stored_secrets(connection=connection)
+    try:
+        stored = services.connection_stored_secrets(connection=connection)
+        unreadable = False
+    except crypto.SecretsUnreadable:
+        stored, unreadable = {}, True
     form = ConnectionForm(request.POST, connection=connection, stored_secrets=stored)
     form.is_valid()
+    if unreadable:  # a key was lost: a secret left blank cannot be kept
+        for name in services.connection_secret_names(connection=connection):
+            field = f"config__{name}"
+            if field in form.fields and not request.POST.get(field):
+                form.errors.pop(field, None)  # "required" says less than why
+                form.add_error(
+                    field,
+                    _("The stored value cannot be read with the current keys. Enter it again."),
+                )
     if request.POST.get("action") == "test":
         return _dialog_test(request, form, connection)
     return _dialog_save(request, form, connection)

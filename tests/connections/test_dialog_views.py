@@ -350,3 +350,23 @@ def test_opening_the_edit_dialog_decrypts_no_secret(manager_client, saved, monke
         headers=HTMX,
     ).content.decode()
     assert "nchanged" in fields
+
+
+def test_unreadable_stored_secrets_ask_to_enter_them_again(manager_client, saved, demo_erp):
+    ERPConnection.objects.filter(pk=saved.pk).update(secrets='{"api_token": "garbage"}')
+    assert manager_client.get(edit_url(saved), headers=HTMX).status_code == 200
+    blank = rest_values(demo_erp, config__api_token="", action="test")
+    html = manager_client.post(edit_url(saved), blank, headers=HTMX).content.decode()
+    assert re.search(
+        r'id="error-config__api_token" hx-swap-oob="true"><span>The stored value cannot be read',
+        html,
+    )
+    typed = rest_values(demo_erp, action="test")
+    response = manager_client.post(edit_url(saved), typed, headers=HTMX)
+    assert "Connection OK:" in response.content.decode()
+    saved_values = {**rest_values(demo_erp), "proof": proof_from(response), "action": "save"}
+    response = manager_client.post(edit_url(saved), saved_values, headers=HTMX)
+    assert response["HX-Retarget"] == "#results"
+    assert services.connection_stored_secrets(connection=ERPConnection.objects.get()) == {
+        "api_token": "demo-token"
+    }
