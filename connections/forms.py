@@ -89,10 +89,12 @@ class ConnectionForm(forms.Form):
         connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
         key = connector_key or self._chosen_connector()
         self.connector_cls: type[Connector] | None = None
+        # The connector of a saved connection may have been uninstalled since.
+        self.missing_connector = ""
         try:
             self.connector_cls = registry.get_connector_class(key) if key else None
         except registry.UnknownConnector:
-            self.connector_cls = None
+            self.missing_connector = str(key) if not self.is_bound else ""
         if self.connector_cls is None and connector_field.choices:
             first = connector_field.choices[0][0]
             self.connector_cls = registry.get_connector_class(first)

@@ -370,3 +370,11 @@ def test_unreadable_stored_secrets_ask_to_enter_them_again(manager_client, saved
     assert services.connection_stored_secrets(connection=ERPConnection.objects.get()) == {
         "api_token": "demo-token"
     }
+
+
+def test_editing_a_connection_of_an_uninstalled_connector_says_so(manager_client, make_connection):
+    connection = make_connection("Orphan", connector_key="no_longer_installed")
+    html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    assert 'The quote connector "no_longer_installed" of this connection is not installed.' in (
+        html.replace("&quot;", '"')
+    )
