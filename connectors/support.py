@@ -1,10 +1,50 @@
-"""Small helpers shared by connectors that talk HTTP: exception chains, redaction, hosts."""
+"""Small helpers shared by connectors that talk HTTP: common configuration fields, URL
+checks, exception chains, redaction, hosts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from django.utils.translation import gettext_lazy as _
+from pydantic import AnyHttpUrl, Field
+from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def timeout_field(description: StrOrPromise) -> Any:
+    """The *Timeout (seconds)* field: 1 to 60, default 10, at order 60."""
+    return Field(
+        10,
+        ge=1,
+        le=60,
+        title=_("Timeout (seconds)"),
+        description=description,
+        json_schema_extra={"order": 60},
+    )
+
+
+def verify_tls_field(description: StrOrPromise) -> Any:
+    """The *Verify TLS certificates* checkbox: on by default, at order 70."""
+    return Field(
+        True,
+        title=_("Verify TLS certificates"),
+        description=description,
+        json_schema_extra={"order": 70},
+    )
+
+
+def check_plain_url(value: AnyHttpUrl, *, credentials: str, query: str) -> AnyHttpUrl:
+    """Refuse credentials in a server URL (they would end up in messages and logs; they
+    belong in the secret fields) and a query or fragment; the messages are the caller's."""
+    if value.username or value.password:
+        raise PydanticCustomError("credentials_in_url", credentials)
+    if value.query or value.fragment:
+        raise PydanticCustomError("query_in_url", query)
+    return value
 
 
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:

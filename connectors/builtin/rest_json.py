@@ -53,7 +53,14 @@ from connectors.base import (
 )
 from connectors.http import AddressNotAllowed, ResponseTooLarge, TotalTimeout
 from connectors.rules import BusinessRulesConfig, apply_discount, round_price
-from connectors.support import display_host, exception_chain as _causes, redact
+from connectors.support import (
+    check_plain_url,
+    display_host,
+    exception_chain as _causes,
+    redact,
+    timeout_field,
+    verify_tls_field,
+)
 
 AuthenticationKind = Literal["none", "bearer", "basic"]
 
@@ -159,36 +166,21 @@ class RestJsonConfig(BusinessRulesConfig):
         description=_("Password for Basic authentication."),
         json_schema_extra={"order": 50},
     )
-    timeout: int = Field(
-        10,
-        ge=1,
-        le=60,
-        title=_("Timeout (seconds)"),
-        description=_("How long to wait for an answer from the ERP."),
-        json_schema_extra={"order": 60},
-    )
-    verify_tls: bool = Field(
-        True,
-        title=_("Verify TLS certificates"),
-        description=_("Check the ERP server's certificate. Switch off only for testing."),
-        json_schema_extra={"order": 70},
+    timeout: int = timeout_field(_("How long to wait for an answer from the ERP."))
+    verify_tls: bool = verify_tls_field(
+        _("Check the ERP server's certificate. Switch off only for testing.")
     )
 
     @field_validator("base_url")
     @classmethod
     def _plain_base_url(cls, value: AnyHttpUrl) -> AnyHttpUrl:
-        # Credentials in the URL would end up in messages and logs; they belong in the
-        # secret fields.
-        if value.username or value.password:
-            raise PydanticCustomError(
-                "credentials_in_url",
-                gettext("Put credentials in the authentication fields, not in the Base URL."),
-            )
-        if value.query or value.fragment:
-            raise PydanticCustomError(
-                "query_in_url", gettext("The Base URL cannot contain a query or a fragment.")
-            )
-        return value
+        return check_plain_url(
+            value,
+            credentials=gettext(
+                "Put credentials in the authentication fields, not in the Base URL."
+            ),
+            query=gettext("The Base URL cannot contain a query or a fragment."),
+        )
 
     @field_validator("api_token")
     @classmethod

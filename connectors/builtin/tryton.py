@@ -55,7 +55,14 @@ from connectors.base import (
 from connectors.http import AddressNotAllowed, ResponseTooLarge
 from connectors.registry import register
 from connectors.rules import BusinessRulesConfig, apply_discount, round_price
-from connectors.support import display_host, exception_chain as _causes, redact
+from connectors.support import (
+    check_plain_url,
+    display_host,
+    exception_chain as _causes,
+    redact,
+    timeout_field,
+    verify_tls_field,
+)
 
 #: The most products one search asks for; a larger ``limit`` is refused.
 MAX_SEARCH_LIMIT = 200
@@ -158,34 +165,19 @@ class TrytonConfig(BusinessRulesConfig):
         ),
         json_schema_extra={"order": 50},
     )
-    timeout: int = Field(
-        10,
-        ge=1,
-        le=60,
-        title=_("Timeout (seconds)"),
-        description=_("How long to wait for an answer from Tryton."),
-        json_schema_extra={"order": 60},
-    )
-    verify_tls: bool = Field(
-        True,
-        title=_("Verify TLS certificates"),
-        description=_("Check the Tryton server's certificate. Switch off only for testing."),
-        json_schema_extra={"order": 70},
+    timeout: int = timeout_field(_("How long to wait for an answer from Tryton."))
+    verify_tls: bool = verify_tls_field(
+        _("Check the Tryton server's certificate. Switch off only for testing.")
     )
 
     @field_validator("server_url")
     @classmethod
     def _plain_server_url(cls, value: AnyHttpUrl) -> AnyHttpUrl:
-        if value.username or value.password:
-            raise PydanticCustomError(
-                "credentials_in_url",
-                gettext("Put the API key in its own field, not in the Server URL."),
-            )
-        if value.query or value.fragment:
-            raise PydanticCustomError(
-                "query_in_url", gettext("The Server URL cannot contain a query or a fragment.")
-            )
-        return value
+        return check_plain_url(
+            value,
+            credentials=gettext("Put the API key in its own field, not in the Server URL."),
+            query=gettext("The Server URL cannot contain a query or a fragment."),
+        )
 
     @field_validator("database")
     @classmethod
