@@ -103,13 +103,27 @@ class Product:
 
 
 class ConnectorError(Exception):
-    """A failure a person can understand: a user message plus a stable error code."""
+    """A failure a person can understand: a user message plus a stable error code.
 
-    def __init__(self, message: str, *, code: str, technical: str = "") -> None:
+    ``details`` go into the test result; ``unreachable`` says the system did not answer at
+    all, so a fallback (the product register) may answer instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        technical: str = "",
+        details: dict[str, Any] | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = str(code)
         self.technical = technical or message
+        self.details = details or {}
+        self.unreachable = unreachable
 
 
 class ProductRegister(Protocol):

@@ -98,20 +98,7 @@ class ErrorCode(StrEnum):
 
 
 class RestJsonError(ConnectorError):
-    """A failure of the ERP call; ``unreachable`` is true when a fallback may answer instead."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: ErrorCode,
-        technical: str,
-        details: dict[str, Any] | None = None,
-        unreachable: bool = False,
-    ) -> None:
-        super().__init__(message, code=code.value, technical=technical)
-        self.details = details or {}
-        self.unreachable = unreachable
+    """A failure of the ERP call."""
 
 
 # --------------------------------------------------------------------------- configuration
