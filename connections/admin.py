@@ -6,11 +6,10 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from connections import services
 from connections.models import (
@@ -133,23 +132,13 @@ class ERPConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Restore selected ERP connections"), permissions=["restore"])
     def restore_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        restored = 0
-        for connection in queryset.filter(deleted_at__isnull=False):
-            try:
-                services.connection_restore(actor=_staff_user(request), connection=connection)
-            except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            else:
-                restored += 1
+        restored, refused = services.connections_restore(
+            actor=_staff_user(request), connections=queryset.filter(deleted_at__isnull=False)
+        )
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
         if restored:
-            self.message_user(
-                request,
-                ngettext(
-                    "Restored %(count)d connection.", "Restored %(count)d connections.", restored
-                )
-                % {"count": restored},
-                messages.SUCCESS,
-            )
+            self.message_user(request, services.restored_message(len(restored)), messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: ERPConnection) -> None:
         services.connection_delete(actor=_staff_user(request), connection=obj)

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
 from connections import crypto
@@ -94,6 +94,28 @@ def connection_restore(*, actor: User, connection: ERPConnection) -> ERPConnecti
         changes={"deleted_at": [deleted_at.isoformat(), None]},
     )
     return connection
+
+
+def restored_message(count: int) -> str:
+    """The confirmation of a restore of ``count`` connections, for the list and the admin."""
+    return ngettext("Restored %(count)d connection.", "Restored %(count)d connections.", count) % {
+        "count": count
+    }
+
+
+def connections_restore(
+    *, actor: User, connections: Iterable[ERPConnection]
+) -> tuple[list[ERPConnection], list[str]]:
+    """Restore each connection on its own; returns the restored ones and the messages of
+    the refused ones (a refusal does not stop the others)."""
+    restored: list[ERPConnection] = []
+    refused: list[str] = []
+    for connection in connections:
+        try:
+            restored.append(connection_restore(actor=actor, connection=connection))
+        except RestoreRefused as exc:
+            refused.append(" ".join(exc.messages))
+    return restored, refused
 
 
 # --- configuration, secrets and the test-before-save rule --------------------------------

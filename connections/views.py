@@ -131,14 +131,19 @@ def _after_action(request: HtmxHttpRequest, query: ListQuery) -> HttpResponse:
     return redirect(_list_url(query))
 
 
+def _selection(request: HtmxHttpRequest, *, deleted: bool) -> list[ERPConnection]:
+    """The rows ticked in the list (live or deleted ones); a warning when there are none."""
+    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=deleted))
+    if not selected:
+        messages.warning(request, _("Select one or more connections first."))
+    return selected
+
+
 @require_POST
 @manager_required
 def connection_delete(request: HtmxHttpRequest) -> HttpResponse:
-    query = ListQuery.from_params(request.POST)
-    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=False))
-    if not selected:
-        messages.warning(request, _("Select one or more connections first."))
-    else:
+    selected = _selection(request, deleted=False)
+    if selected:
         services.connections_delete(actor=request.user, connections=selected)
         messages.success(
             request,
@@ -147,31 +152,20 @@ def connection_delete(request: HtmxHttpRequest) -> HttpResponse:
             )
             % {"count": len(selected)},
         )
-    return _after_action(request, query)
+    return _after_action(request, ListQuery.from_params(request.POST))
 
 
 @require_POST
 @manager_required
 def connection_restore(request: HtmxHttpRequest) -> HttpResponse:
-    query = ListQuery.from_params(request.POST)
-    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=True))
-    if not selected:
-        messages.warning(request, _("Select one or more connections first."))
-    restored = 0
-    for connection in selected:
-        try:
-            services.connection_restore(actor=request.user, connection=connection)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            restored += 1
+    restored, refused = services.connections_restore(
+        actor=request.user, connections=_selection(request, deleted=True)
+    )
+    for message in refused:
+        messages.error(request, message)
     if restored:
-        messages.success(
-            request,
-            ngettext("Restored %(count)d connection.", "Restored %(count)d connections.", restored)
-            % {"count": restored},
-        )
-    return _after_action(request, query)
+        messages.success(request, services.restored_message(len(restored)))
+    return _after_action(request, ListQuery.from_params(request.POST))
 
 
 @require_GET
@@ -410,11 +404,7 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
 @manager_required
 def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
     """*Test ERP connection* on the selected rows: test each as saved."""
-    query = ListQuery.from_params(request.POST)
-    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=False))
-    if not selected:
-        messages.warning(request, _("Select one or more connections first."))
-    for connection in selected:
+    for connection in _selection(request, deleted=False):
         try:
             result = services.connection_test_saved(actor=request.user, connection=connection)
         except ValidationError as exc:
@@ -422,4 +412,4 @@ def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
             break
         level = messages.SUCCESS if result.succeeded else messages.ERROR
         messages.add_message(request, level, f"{connection.name}: {result.message}")
-    return _after_action(request, query)
+    return _after_action(request, ListQuery.from_params(request.POST))

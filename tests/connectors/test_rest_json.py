@@ -8,7 +8,6 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,7 +36,6 @@ from tests.connectors.fake_erp import (
     Received,
     Reply,
     closed_port,
-    self_signed_certificate,
 )
 
 # Every test here talks to 127.0.0.1 only; anything else fails the test (conftest.py).
@@ -259,8 +257,9 @@ def test_connection_guard_refusals_become_errors(exception, prefix, code):
     assert result.error_code == code
 
 
-def test_connection_untrusted_certificate_is_tls_problem(tmp_path: Path, connector):
-    with FakeErp(tls=self_signed_certificate(tmp_path)) as erp:
+def test_connection_untrusted_certificate_is_tls_problem(self_signed_certificate, connector):
+    tls = (self_signed_certificate.cert_file, self_signed_certificate.key_file)
+    with FakeErp(tls=tls) as erp:
         result = run_test(connector, config(erp.url))
 
     assert result.error_code == ErrorCode.TLS_CERTIFICATE
@@ -268,9 +267,10 @@ def test_connection_untrusted_certificate_is_tls_problem(tmp_path: Path, connect
 
 
 def test_connection_untrusted_certificate_passes_when_verification_is_off(
-    tmp_path: Path, connector
+    self_signed_certificate, connector
 ):
-    with FakeErp(tls=self_signed_certificate(tmp_path)) as erp:
+    tls = (self_signed_certificate.cert_file, self_signed_certificate.key_file)
+    with FakeErp(tls=tls) as erp:
         result = run_test(connector, config(erp.url, verify_tls=False))
 
     assert result.status is Status.OK
