@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from connections import services
+from connections import services, sync_services
+from connections.names import name_key, validate_name
 from connections.models import (
     ConnectionEvent,
     ERPConnection,
@@ -19,6 +23,9 @@ from connections.models import (
     Product,
     SyncConnection,
 )
+
+
+MANAGE_PERMISSION = "connections.manage_erpconnection"
 
 
 def _staff_user(request: HttpRequest) -> User:
@@ -57,8 +64,33 @@ class ConnectionEventInline(admin.TabularInline):
         return False
 
 
+class NamedModelForm(forms.ModelForm):
+    """The name's rules in the admin: no hidden characters, unique among live rows by its
+    normalised key (the key is no form field, so the model form cannot check it)."""
+
+    taken_message = _("A live connection with this name already exists.")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        validate_name(name)
+        model = type(self.instance)
+        taken = model._default_manager.filter(name_key=name_key(name), deleted_at__isnull=True)
+        if self.instance.pk is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if self.instance.deleted_at is None and taken.exists():
+            raise ValidationError(self.taken_message, code="name_taken")
+        return name
+
+
+class ERPConnectionForm(NamedModelForm):
+    class Meta:
+        model = ERPConnection
+        fields = ["name", "description", "scope", "users", "groups"]
+
+
 @admin.register(ERPConnection)
 class ERPConnectionAdmin(admin.ModelAdmin):
+    form = ERPConnectionForm
     list_display = [
         "name",
         "connector_key",
@@ -120,6 +152,11 @@ class ERPConnectionAdmin(admin.ModelAdmin):
     def has_restore_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("connections.restore_erpconnection")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.deleted_at is not None:
+            return False  # deleted: read-only until restored
+        return super().has_change_permission(request, obj)
+
     @admin.display(description=_("Deleted"), boolean=True)
     def is_deleted_display(self, obj: ERPConnection) -> bool:
         return obj.is_deleted
@@ -147,25 +184,121 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         services.connections_delete(actor=_staff_user(request), connections=list(queryset))
 
     def save_model(self, request: HttpRequest, obj: ERPConnection, form: Any, change: bool) -> None:
-        obj.updated_by = _staff_user(request)
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            services.event_record(
-                connection=obj,
+        """Through the service: only what changed is written, onto the locked row."""
+        base = copy.copy(obj)  # the connection as the form showed it
+        for field in ("name", "description", "scope"):
+            setattr(base, field, form.initial.get(field))
+        try:
+            saved = services.connection_update_details(
                 actor=_staff_user(request),
-                action=ConnectionEvent.Action.CHANGE,
-                changes={"fields": sorted(form.changed_data)},
+                connection=base,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data.get("description", ""),
+                scope=form.cleaned_data["scope"],
+                users=form.cleaned_data.get("users") or [],
+                groups=form.cleaned_data.get("groups") or [],
             )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.version = saved.version
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Users and groups were set by the service (with the scope); the history inline
+        # is read-only. Nothing else to save.
+        pass
+
+
+class SyncConnectionForm(NamedModelForm):
+    taken_message = _("A live sync connection with this name already exists.")
+
+    class Meta:
+        model = SyncConnection
+        fields = ["name", "sync_connector", "active", "description"]
 
 
 @admin.register(SyncConnection)
 class SyncConnectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "sync_connector", "active", "deleted_at"]
+    """Administrators (manage permission) and the Support group add and change sync
+    connections here (PRODUCT.md 3.3); deleting is soft, and a restore brings one back."""
+
+    form = SyncConnectionForm
+    list_display = ["name", "sync_connector", "active", "is_deleted_display", "deleted_at"]
     list_filter = [DeletedFilter, "active"]
     search_fields = ["name"]
+    actions = ["restore_selected"]
+    readonly_fields = ["created_at", "deleted_at", "deleted_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return SyncConnection.all_objects.all()
+        return SyncConnection.all_objects.select_related("deleted_by")
+
+    def _manages(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_staff and request.user.has_perm(MANAGE_PERMISSION))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._manages(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._manages(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._manages(request) or super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._manages(request) or super().has_delete_permission(request, obj)
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        return self.has_delete_permission(request)
+
+    @admin.display(description=_("Deleted"), boolean=True)
+    def is_deleted_display(self, obj: SyncConnection) -> bool:
+        return obj.deleted_at is not None
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.deleted_at is not None:
+            return False  # deleted: read-only until restored
+        return self._manages(request) or super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: SyncConnection, form: Any, change: bool) -> None:
+        try:
+            sync_services.sync_connection_save(sync_connection=obj, fields=form.changed_data)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A soft delete removes nothing else; live ERP connections using one protect it."""
+        objs = list(objs)
+        protected = [
+            f"{ERPConnection._meta.verbose_name}: {connection}"
+            for obj in objs
+            for connection in sync_services.sync_connection_users(sync_connection=obj)
+        ]
+        counts = {SyncConnection._meta.verbose_name_plural: len(objs)}
+        return [str(obj) for obj in objs], counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: SyncConnection) -> None:
+        self.delete_queryset(request, SyncConnection.all_objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for sync_connection in queryset.order_by("pk"):
+            try:
+                sync_services.sync_connection_delete(
+                    actor=_staff_user(request), sync_connection=sync_connection
+                )
+            except ValidationError as exc:  # taken into use meanwhile
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    @admin.action(description=_("Restore selected sync connections"), permissions=["restore"])
+    def restore_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        restored = 0
+        for sync_connection in queryset.filter(deleted_at__isnull=False).order_by("pk"):
+            try:
+                sync_services.sync_connection_restore(sync_connection=sync_connection)
+                restored += 1
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        if restored:
+            self.message_user(request, services.restored_message(restored), messages.SUCCESS)
 
 
 class ProductInline(admin.TabularInline):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from connections.config_forms import add_config_fields, clean_config, config_bound_fields
 from connections.models import ERPConnection, SyncConnection
+from connections.names import validate_name
 from connectors import registry
 from connectors.base import Connector
 from connectors.schema import secret_fields
@@ -30,7 +31,7 @@ class ConnectionForm(forms.Form):
     secrets that were left unchanged.
     """
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Name"), max_length=100, validators=[validate_name])
     connector = forms.ChoiceField(label=_("Quote connector"))
     scope = forms.ChoiceField(
         label=_("Scope"),

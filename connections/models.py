@@ -8,9 +8,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from connections.names import NameKeyField
 from connectors import registry
 
 
@@ -33,6 +33,8 @@ class SyncConnection(models.Model):
     """A connection of an installed sync connector; a quote connection may use one."""
 
     name = models.CharField(_("Name"), max_length=100)
+    # Uniqueness among live sync connections is decided on this key (connections.names).
+    name_key = NameKeyField(source="name")
     sync_connector = models.CharField(_("Sync connector"), max_length=100)
     description = models.TextField(_("Description"), max_length=2000, blank=True)
     active = models.BooleanField(_("Active"), default=True)
@@ -57,9 +59,9 @@ class SyncConnection(models.Model):
         base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
+                fields=["name_key"],
                 condition=Q(deleted_at__isnull=True),
-                name="unique_live_sync_connection_name",
+                name="unique_live_sync_connection_name_key",
                 violation_error_message=_("A live sync connection with this name already exists."),
             )
         ]
@@ -105,6 +107,8 @@ class ERPConnection(models.Model):
         SPECIFIC = "specific", _("Specific users and groups")
 
     name = models.CharField(_("Name"), max_length=100)
+    # Uniqueness among live connections is decided on this key (connections.names).
+    name_key = NameKeyField(source="name")
     connector_key = models.CharField(_("Quote connector"), max_length=100)
     description = models.TextField(_("Description"), max_length=2000, blank=True)
     scope = models.CharField(_("Scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
@@ -169,6 +173,9 @@ class ERPConnection(models.Model):
     )
     last_test_status = models.CharField(_("Last test status"), max_length=20, blank=True)
     last_test_message = models.TextField(_("Last test message"), blank=True)
+    # Incremented by every save (create, change, delete, restore); a test's proof names the
+    # version it tested, so a proof issued before the last change is refused.
+    version = models.PositiveIntegerField(_("Version"), default=1, editable=False)
 
     objects = AliveManager.from_queryset(ConnectionQuerySet)()
     all_objects = ConnectionQuerySet.as_manager()
@@ -184,9 +191,9 @@ class ERPConnection(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                Lower("name"),
+                fields=["name_key"],
                 condition=Q(deleted_at__isnull=True),
-                name="unique_live_erp_connection_name",
+                name="unique_live_erp_connection_name_key",
                 violation_error_message=_("A live connection with this name already exists."),
             )
         ]
@@ -209,6 +216,25 @@ class ERPConnection(models.Model):
     @property
     def last_test_status_label(self) -> str:
         return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
+
+
+class SpentProof(models.Model):
+    """A test proof that allowed a save: a proof allows one save only (PRODUCT.md 5).
+
+    Written in the save's transaction, so a refused save leaves the proof unspent; the
+    unique nonce makes two saves racing with one proof end in one save. Rows older than a
+    proof's lifetime are pruned as new ones arrive.
+    """
+
+    nonce = models.CharField(max_length=64, unique=True)
+    spent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("spent test proof")
+        verbose_name_plural = _("spent test proofs")
+
+    def __str__(self) -> str:
+        return f"{self.nonce} {self.spent_at:%Y-%m-%d %H:%M}"
 
 
 class ConnectionEvent(models.Model):

@@ -2,8 +2,10 @@
 
 A successful test yields a signed token that binds the connector, a fingerprint of the exact
 configuration (secrets resolved), the sync connection, the user and the connection being
-edited; it expires after 15 minutes. The token holds only an HMAC fingerprint, never a
-configuration value, so it may travel through the browser.
+edited, and that connection's version (the counter every save increments); it expires
+after 15 minutes and allows one save (a random nonce, recorded as spent by that save). The
+token holds only an HMAC fingerprint, never a configuration value, so it may travel through
+the browser.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
+from connections.models import SpentProof
 from connectors.schema import canonical_dict
 
 PROOF_SALT = "connections.test-proof"
@@ -52,10 +59,27 @@ def config_fingerprint(
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def proof_issue(*, fingerprint: str, user_id: int, connection_id: int | None) -> str:
-    """A signed, timestamped token for one successful test."""
-    payload: dict[str, Any] = {"fp": fingerprint, "u": user_id, "c": connection_id}
+def proof_issue(
+    *, fingerprint: str, user_id: int, connection_id: int | None, version: int | None = None
+) -> str:
+    """A signed, timestamped, single-use token for one successful test.
+
+    ``version`` is the tested connection's version (None when adding).
+    """
+    payload: dict[str, Any] = {
+        "fp": fingerprint,
+        "u": user_id,
+        "c": connection_id,
+        "v": version,
+        "n": secrets.token_urlsafe(16),
+    }
     return signing.dumps(payload, salt=PROOF_SALT, compress=False)
+
+
+def _spent_refusal() -> ProofRefused:
+    return ProofRefused(
+        _("This test result was already used to save. Test again."), code="proof_spent"
+    )
 
 
 def proof_check(
@@ -64,9 +88,12 @@ def proof_check(
     fingerprint: str,
     user_id: int,
     connection_id: int | None,
+    version: int | None = None,
     max_age: int = PROOF_MAX_AGE,
-) -> None:
-    """Raise :class:`ProofRefused` unless ``token`` proves a test of exactly these values."""
+) -> str:
+    """Raise :class:`ProofRefused` unless ``token`` proves a test of exactly these values,
+    of this version of the connection, not yet used to save. Returns the proof's nonce
+    (for :func:`proof_spend`)."""
     if not token:
         raise ProofRefused(
             _("Test the ERP connection successfully before you save it."), code="proof_missing"
@@ -83,7 +110,7 @@ def proof_check(
             _("The test result could not be verified. Test the ERP connection again."),
             code="proof_tampered",
         ) from None
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
         raise ProofRefused(
             _("The test result could not be verified. Test the ERP connection again."),
             code="proof_tampered",
@@ -98,3 +125,27 @@ def proof_check(
             _("The values changed after the last test. Test the ERP connection again."),
             code="proof_changed",
         )
+    if payload.get("v") != version:
+        raise ProofRefused(
+            _("The connection was changed after this test. Test the ERP connection again."),
+            code="proof_outdated",
+        )
+    nonce: str = payload["n"]
+    if SpentProof.objects.filter(nonce=nonce).exists():
+        raise _spent_refusal()
+    return nonce
+
+
+def proof_spend(nonce: str) -> None:
+    """Record the proof as used; call it inside the transaction of the save it allows.
+
+    Two saves racing with one proof: the second waits on the unique nonce and is refused.
+    """
+    SpentProof.objects.filter(
+        spent_at__lt=timezone.now() - timedelta(seconds=PROOF_MAX_AGE * 2)
+    ).delete()
+    try:
+        with transaction.atomic():
+            SpentProof.objects.create(nonce=nonce)
+    except IntegrityError:
+        raise _spent_refusal() from None

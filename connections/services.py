@@ -18,7 +18,14 @@ from pydantic import BaseModel, ValidationError as PydanticValidationError
 from connections import crypto
 from connections.context import connector_context
 from connections.models import ConnectionEvent, ERPConnection, SyncConnection
-from connections.proofs import ProofRefused, config_fingerprint, proof_check, proof_issue
+from connections.names import name_key, validate_name
+from connections.proofs import (
+    ProofRefused,
+    config_fingerprint,
+    proof_check,
+    proof_issue,
+    proof_spend,
+)
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
 from connectors.schema import field_specs, merge_config, split_config
@@ -43,22 +50,42 @@ def event_record(
     )
 
 
+def _locked(connection: ERPConnection) -> ERPConnection:
+    """The connection's row as it is now, locked until the transaction ends (PostgreSQL;
+    SQLite serialises writing transactions instead). Services work on this row, never on
+    the copy a view loaded before."""
+    return ERPConnection.all_objects.select_for_update().get(pk=connection.pk)
+
+
+def _copy_back(connection: ERPConnection, locked: ERPConnection, fields: Iterable[str]) -> None:
+    """Let the caller's copy show what was written."""
+    for field in fields:
+        setattr(connection, field, getattr(locked, field))
+
+
 @transaction.atomic
 def connection_delete(*, actor: User, connection: ERPConnection) -> ERPConnection:
-    """Soft-delete: record who and when, keep every other field. Deleting twice is a no-op."""
-    if connection.deleted_at is not None:
-        return connection
-    connection.deleted_at = timezone.now()
-    connection.deleted_by = actor
-    connection.save(update_fields=["deleted_at", "deleted_by"])
-    event_record(connection=connection, actor=actor, action=ConnectionEvent.Action.DELETE)
-    return connection
+    """Soft-delete: record who and when, keep every other field. Deleting twice is a no-op,
+    and racing deletes are recorded once."""
+    locked = _locked(connection)
+    if locked.deleted_at is None:
+        locked.deleted_at = timezone.now()
+        locked.deleted_by = actor
+        locked.version += 1
+        locked.save(update_fields=["deleted_at", "deleted_by", "version"])
+        event_record(connection=locked, actor=actor, action=ConnectionEvent.Action.DELETE)
+    _copy_back(connection, locked, ["deleted_at", "deleted_by_id", "version"])
+    return locked
 
 
 def connections_delete(*, actor: User, connections: Iterable[ERPConnection]) -> list[ERPConnection]:
-    """Soft-delete several connections in one transaction."""
+    """Soft-delete several connections in one transaction (locked in id order, so two
+    overlapping deletes cannot deadlock)."""
     with transaction.atomic():
-        return [connection_delete(actor=actor, connection=c) for c in connections]
+        return [
+            connection_delete(actor=actor, connection=c)
+            for c in sorted(connections, key=lambda c: c.pk)
+        ]
 
 
 def _name_taken_error(name: str) -> RestoreRefused:
@@ -71,29 +98,30 @@ def _name_taken_error(name: str) -> RestoreRefused:
 
 @transaction.atomic
 def connection_restore(*, actor: User, connection: ERPConnection) -> ERPConnection:
-    """Bring a deleted connection back exactly as it was.
+    """Bring a deleted connection back exactly as it was; racing restores are recorded once.
 
     Refused, with nothing changed, when a live connection has taken its name meanwhile.
     """
-    if connection.deleted_at is None:
-        return connection
-    deleted_at, deleted_by = connection.deleted_at, connection.deleted_by
-    connection.deleted_at = None
-    connection.deleted_by = None
-    try:
-        connection.validate_constraints()
-        with transaction.atomic():  # the database constraint is the final word (races)
-            connection.save(update_fields=["deleted_at", "deleted_by"])
-    except (ValidationError, IntegrityError):
-        connection.deleted_at, connection.deleted_by = deleted_at, deleted_by
-        raise _name_taken_error(connection.name) from None
-    event_record(
-        connection=connection,
-        actor=actor,
-        action=ConnectionEvent.Action.RESTORE,
-        changes={"deleted_at": [deleted_at.isoformat(), None]},
-    )
-    return connection
+    locked = _locked(connection)
+    if locked.deleted_at is not None:
+        deleted_at = locked.deleted_at
+        locked.deleted_at = None
+        locked.deleted_by = None
+        locked.version += 1
+        try:
+            locked.validate_constraints()
+            with transaction.atomic():  # the database constraint is the final word (races)
+                locked.save(update_fields=["deleted_at", "deleted_by", "version"])
+        except (ValidationError, IntegrityError):
+            raise _name_taken_error(locked.name) from None
+        event_record(
+            connection=locked,
+            actor=actor,
+            action=ConnectionEvent.Action.RESTORE,
+            changes={"deleted_at": [deleted_at.isoformat(), None]},
+        )
+    _copy_back(connection, locked, ["deleted_at", "deleted_by_id", "version"])
+    return locked
 
 
 def restored_message(count: int) -> str:
@@ -253,6 +281,7 @@ def connection_test(
             fingerprint=fingerprint,
             user_id=actor.pk,
             connection_id=connection.pk if connection else None,
+            version=connection.version if connection else None,
         )
     if connection is not None:
         _record_test(actor=actor, connection=connection, result=result)
@@ -340,27 +369,41 @@ def _check_proof(
     connection: ERPConnection | None,
     proof: str | None,
 ) -> None:
+    """Refuse unless ``proof`` allows saving these values; then spend it (call this inside
+    the save's transaction: a save that fails later leaves the proof unspent)."""
     fingerprint = config_fingerprint(
         connector_key=connector_key,
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
     try:
-        proof_check(
+        nonce = proof_check(
             proof,
             fingerprint=fingerprint,
             user_id=actor.pk,
             connection_id=connection.pk if connection else None,
+            version=connection.version if connection else None,
         )
+        proof_spend(nonce)
     except ProofRefused as exc:
         raise ConnectionInvalid(exc.message, code=exc.code) from None
 
 
-def _save_unique(connection: ERPConnection) -> None:
+def _check_name(name: str) -> str:
+    name = name.strip()
+    try:
+        validate_name(name)
+    except ValidationError as exc:
+        raise ConnectionInvalid({"name": exc.messages}) from None
+    return name
+
+
+def _save_unique(connection: ERPConnection, update_fields: list[str] | None = None) -> None:
+    connection.name_key = name_key(connection.name)
     try:
         connection.validate_constraints()
         with transaction.atomic():
-            connection.save()
+            connection.save(update_fields=update_fields)
     except (ValidationError, IntegrityError):
         raise ConnectionInvalid(
             {"name": _("A connection with this name already exists.")}
@@ -388,6 +431,7 @@ def connection_create(
     """Create a connection; refused without a proof of a successful test of these values."""
     connector_cls = registry.get_connector_class(connector_key)
     users, groups = list(users), list(groups)
+    name = _check_name(name)
     _check_sync_connection(connector_cls, sync_connection)
     _check_scope(scope, users, groups)
     _check_proof(
@@ -400,7 +444,7 @@ def connection_create(
     )
     public, secrets = split_config(config)
     connection = ERPConnection(
-        name=name.strip(),
+        name=name,
         connector_key=connector_key,
         description=description,
         scope=scope,
@@ -427,6 +471,27 @@ def connection_create(
     return connection
 
 
+def _fingerprint_of(connection: ERPConnection) -> str:
+    """The fingerprint of a saved connection's configuration ("" when it cannot be read)."""
+    try:
+        return config_fingerprint(
+            connector_key=connection.connector_key,
+            config=connection_config(connection=connection),
+            sync_connection_id=connection.sync_connection_id,
+        )
+    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
+        return ""
+
+
+def _configuration_of(connection: ERPConnection) -> tuple[Any, ...]:
+    return (
+        connection.connector_key,
+        connection.config,
+        connection.secrets,
+        connection.sync_connection_id,
+    )
+
+
 @transaction.atomic
 def connection_update(
     *,
@@ -444,11 +509,16 @@ def connection_update(
     kept_secrets: Iterable[str] = (),
 ) -> ERPConnection:
     """Change a connection. Changing only name, scope or description needs no new test;
-    a changed connector, sync connection or configuration needs a matching proof."""
-    if connection.deleted_at is not None:
-        raise ConnectionInvalid(_("A deleted connection cannot be changed. Restore it first."))
+    a changed connector, sync connection or configuration needs a matching proof.
+
+    ``connection`` is the copy the edit started from: only what differs from it is
+    written, onto the row as it is now (locked), so a concurrent change of another field
+    survives. An edit of a connection deleted meanwhile is refused and changes nothing.
+    """
+    locked = _locked_alive(connection)
     connector_cls = registry.get_connector_class(connector_key)
     users, groups = list(users), list(groups)
+    name = _check_name(name)
     _check_sync_connection(connector_cls, sync_connection)
     _check_scope(scope, users, groups)
     secrets_rebind_check(
@@ -463,74 +533,161 @@ def connection_update(
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
-    try:
-        old_fingerprint = config_fingerprint(
-            connector_key=connection.connector_key,
-            config=connection_config(connection=connection),
-            sync_connection_id=connection.sync_connection_id,
-        )
-    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
-        old_fingerprint = ""
-    if new_fingerprint != old_fingerprint:
+    # The configuration (connector, sync connection, values, secrets) changes as a whole.
+    config_changed = new_fingerprint != _fingerprint_of(connection)
+    if config_changed and _configuration_of(locked) != _configuration_of(connection):
+        config_changed = new_fingerprint != _fingerprint_of(locked)
+    changed_secrets: list[str] = []
+    configuration = None
+    if config_changed:
         _check_proof(
             actor=actor,
             connector_key=connector_key,
             config=config,
             sync_connection=sync_connection,
-            connection=connection,
+            connection=locked,
             proof=proof,
         )
-    public, secrets = split_config(config)
-    try:
-        old_secrets = connection_stored_secrets(connection=connection)
-    except crypto.SecretsUnreadable:  # a lost key: the retyped secrets replace them
-        old_secrets = {}
+        public, secrets = split_config(config)
+        try:
+            old_secrets = connection_stored_secrets(connection=locked)
+        except crypto.SecretsUnreadable:  # a lost key: the retyped secrets replace them
+            old_secrets = {}
+        changed_secrets = sorted(
+            k for k in set(secrets) | set(old_secrets) if secrets.get(k) != old_secrets.get(k)
+        )
+        configuration = (
+            connector_key,
+            public,
+            crypto.encrypt_secrets(secrets) if secrets else "",
+            sync_connection,
+        )
+    return _write_update(
+        actor=actor,
+        base=connection,
+        locked=locked,
+        name=name,
+        description=description,
+        scope=scope,
+        users=users,
+        groups=groups,
+        configuration=configuration,
+        changed_secrets=changed_secrets,
+    )
+
+
+@transaction.atomic
+def connection_update_details(
+    *,
+    actor: User,
+    connection: ERPConnection,
+    name: str,
+    description: str,
+    scope: str,
+    users: Iterable[Any] = (),
+    groups: Iterable[Group] = (),
+) -> ERPConnection:
+    """Change what needs no test (name, description, scope), as the admin does; the same
+    rules as :func:`connection_update` otherwise."""
+    locked = _locked_alive(connection)
+    users, groups = list(users), list(groups)
+    name = _check_name(name)
+    _check_scope(scope, users, groups)
+    return _write_update(
+        actor=actor,
+        base=connection,
+        locked=locked,
+        name=name,
+        description=description,
+        scope=scope,
+        users=users,
+        groups=groups,
+        configuration=None,
+        changed_secrets=[],
+    )
+
+
+def _locked_alive(connection: ERPConnection) -> ERPConnection:
+    locked = _locked(connection)
+    if locked.deleted_at is not None:
+        raise ConnectionInvalid(
+            _("This connection was deleted meanwhile. Restore it first."), code="deleted"
+        )
+    return locked
+
+
+def _write_update(
+    *,
+    actor: User,
+    base: ERPConnection,
+    locked: ERPConnection,
+    name: str,
+    description: str,
+    scope: str,
+    users: list[Any],
+    groups: list[Group],
+    configuration: tuple[str, dict[str, Any], str, SyncConnection | None] | None,
+    changed_secrets: list[str],
+) -> ERPConnection:
+    """Write onto ``locked`` the fields whose new value differs from ``base`` (the copy
+    the edit started from), only those, and record what changed."""
     before = {
-        "name": connection.name,
-        "connector": connection.connector_key,
-        "description": connection.description,
-        "scope": connection.scope,
-        "sync_connection": connection.sync_connection_id,
-        "config": connection.config,
+        "name": locked.name,
+        "connector": locked.connector_key,
+        "description": locked.description,
+        "scope": locked.scope,
+        "sync_connection": locked.sync_connection_id,
+        "config": locked.config,
     }
-    connection.name = name.strip()
-    connection.connector_key = connector_key
-    connection.description = description
-    connection.scope = scope
-    connection.sync_connection = sync_connection
-    connection.config = public
-    connection.secrets = crypto.encrypt_secrets(secrets) if secrets else ""
-    connection.updated_by = actor
-    _save_unique(connection)
-    old_users = set(connection.users.values_list("pk", flat=True))
-    old_groups = set(connection.groups.values_list("pk", flat=True))
-    connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
-    connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])
+    update_fields: list[str] = []
+    for field, value in (("name", name), ("description", description), ("scope", scope)):
+        if value != getattr(base, field) and value != getattr(locked, field):
+            setattr(locked, field, value)
+            update_fields.append(field)
+    if "name" in update_fields:
+        update_fields.append("name_key")
+    if configuration is not None:
+        (
+            locked.connector_key,
+            locked.config,
+            locked.secrets,
+            locked.sync_connection,
+        ) = configuration
+        update_fields += ["connector_key", "config", "secrets", "sync_connection"]
+    old_users = set(locked.users.values_list("pk", flat=True))
+    old_groups = set(locked.groups.values_list("pk", flat=True))
+    specific = locked.scope == ERPConnection.Scope.SPECIFIC
+    new_users = {u.pk for u in users} if specific else set()
+    new_groups = {g.pk for g in groups} if specific else set()
+    if not update_fields and new_users == old_users and new_groups == old_groups:
+        return locked  # nothing changed: nothing written, the version stays
+    locked.updated_by = actor
+    locked.version += 1
+    _save_unique(locked, [*update_fields, "updated_at", "updated_by", "version"])
+    if new_users != old_users:
+        locked.users.set(new_users)
+    if new_groups != old_groups:
+        locked.groups.set(new_groups)
     after = {
-        "name": connection.name,
-        "connector": connector_key,
-        "description": description,
-        "scope": scope,
-        "sync_connection": connection.sync_connection_id,
-        "config": public,
+        "name": locked.name,
+        "connector": locked.connector_key,
+        "description": locked.description,
+        "scope": locked.scope,
+        "sync_connection": locked.sync_connection_id,
+        "config": locked.config,
     }
     changes = _changes(before, after)
-    changed_secrets = sorted(
-        k for k in set(secrets) | set(old_secrets) if secrets.get(k) != old_secrets.get(k)
-    )
     if changed_secrets:
         changes["secrets_changed"] = changed_secrets
-    new_users = set(connection.users.values_list("pk", flat=True))
-    new_groups = set(connection.groups.values_list("pk", flat=True))
     if new_users != old_users:
         changes["users"] = [sorted(old_users), sorted(new_users)]
     if new_groups != old_groups:
         changes["groups"] = [sorted(old_groups), sorted(new_groups)]
     if changes:
         event_record(
-            connection=connection,
+            connection=locked,
             actor=actor,
             action=ConnectionEvent.Action.CHANGE,
             changes=changes,
         )
-    return connection
+    return locked

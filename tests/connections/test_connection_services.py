@@ -129,7 +129,7 @@ def test_a_failed_test_gives_no_proof(manager, settings):
 def test_the_proof_holds_no_configuration_value(tested):
     _config, proof = tested()
     payload = signing.loads(proof, salt="connections.test-proof")
-    assert set(payload) == {"fp", "u", "c"}
+    assert set(payload) == {"fp", "u", "c", "v", "n"}
     assert "demo-token" not in proof and "127.0.0.1" not in proof
 
 
