@@ -261,3 +261,118 @@ def test_a_specific_scope_needs_a_user_or_group(manager, tested):
             scope=ERPConnection.Scope.SPECIFIC,
         )
     assert "scope" in refused.value.message_dict
+
+
+# --- single-use proofs bound to the connection's version (issue 8, finding 6) -------------
+
+
+def test_a_proof_creates_one_connection_only(manager, tested):
+    config, proof = tested()
+    create(manager, config, proof, name="First")
+    with pytest.raises(services.ConnectionInvalid) as refused:
+        create(manager, config, proof, name="Second")
+    assert refused.value.messages == ["This test result was already used to save. Test again."]
+    assert list(ERPConnection.all_objects.values_list("name", flat=True)) == ["First"]
+
+
+def test_a_refused_save_leaves_its_proof_unspent(manager, tested, make_connection):
+    make_connection("Taken")
+    config, proof = tested()
+    with pytest.raises(services.ConnectionInvalid, match="already exists"):
+        create(manager, config, proof, name="taken")
+    assert create(manager, config, proof, name="Free").name == "Free"
+
+
+def update(manager, connection, config, proof, **values):
+    return services.connection_update(
+        actor=manager,
+        connection=connection,
+        name=values.pop("name", connection.name),
+        connector_key="rest_json",
+        config=config,
+        proof=proof,
+        **values,
+    )
+
+
+def test_an_older_proof_replayed_after_a_change_is_refused(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    first = rest_config(demo_erp, timeout=20)
+    _c, proof_first = tested(first, connection=connection)
+    connection = update(manager, connection, first, proof_first)
+    second = rest_config(demo_erp, timeout=30)
+    _c, proof_second = tested(second, connection=connection)
+    connection = update(manager, connection, second, proof_second)
+    with pytest.raises(services.ConnectionInvalid):
+        update(manager, connection, first, proof_first)
+    assert ERPConnection.objects.get(pk=connection.pk).config["timeout"] == 30
+
+
+def test_a_proof_issued_before_the_last_change_is_refused(manager, tested, demo_erp):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    changed = rest_config(demo_erp, timeout=20)
+    _c, early_proof = tested(changed, connection=connection)
+    # Another edit lands first (it needs no test): the connection is at a new version.
+    connection = update(manager, connection, config, None, description="Renamed meanwhile")
+    assert connection.version == 2
+    with pytest.raises(services.ConnectionInvalid) as refused:
+        update(manager, connection, changed, early_proof)
+    assert refused.value.messages == [
+        "The connection was changed after this test. Test the ERP connection again."
+    ]
+
+
+def test_every_save_increments_the_version(manager, tested, make_connection):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    assert connection.version == 1
+    connection = update(manager, connection, config, None, description="Changed")
+    assert connection.version == 2
+    connection = services.connection_delete(actor=manager, connection=connection)
+    assert connection.version == 3
+    connection = services.connection_restore(actor=manager, connection=connection)
+    assert connection.version == 4
+    unchanged = update(manager, connection, config, None, description="Changed")
+    assert unchanged.version == 4  # nothing changed: nothing written
+
+
+# --- concurrent edits, deletes and restores (issue 8, findings 1 and 2) -------------------
+
+
+def test_an_edit_of_a_connection_deleted_meanwhile_is_refused(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    stale = ERPConnection.objects.get(pk=connection.pk)  # the copy the edit view loaded
+    services.connection_delete(actor=manager, connection=connection)
+    with pytest.raises(services.ConnectionInvalid) as refused:
+        update(manager, stale, config, None, description="Only the description")
+    assert refused.value.messages == ["This connection was deleted meanwhile. Restore it first."]
+    stored = ERPConnection.all_objects.get(pk=connection.pk)
+    assert stored.deleted_at is not None and stored.description == ""
+    actions = list(stored.events.order_by("pk").values_list("action", flat=True))
+    assert actions == ["create", "delete"]
+
+
+def test_an_edit_writes_only_the_fields_it_changes(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    stale = ERPConnection.objects.get(pk=connection.pk)
+    update(manager, connection, config, None, name="Renamed by someone else")
+    update(manager, stale, config, None, description="Only the description")
+    stored = ERPConnection.objects.get(pk=connection.pk)
+    assert stored.name == "Renamed by someone else"
+    assert stored.description == "Only the description"
+
+
+def test_a_delete_and_a_restore_of_stale_copies_are_recorded_once(manager, make_connection):
+    connection = make_connection("Once")
+    copies = [ERPConnection.objects.get(pk=connection.pk) for _ in range(3)]
+    for copy in copies:
+        services.connection_delete(actor=manager, connection=copy)
+    deleted = [ERPConnection.all_objects.get(pk=connection.pk) for _ in range(3)]
+    for copy in deleted:
+        services.connection_restore(actor=manager, connection=copy)
+    actions = list(connection.events.values_list("action", flat=True))
+    assert sorted(actions) == ["delete", "restore"]

@@ -19,7 +19,7 @@ def test_delete_keeps_every_field_and_records_who_and_when(make_connection, mana
     before = {
         f.attname: getattr(connection, f.attname)
         for f in ERPConnection._meta.concrete_fields
-        if f.attname not in {"deleted_at", "deleted_by_id"}
+        if f.attname not in {"deleted_at", "deleted_by_id", "version"}
     }
 
     services.connection_delete(actor=manager, connection=connection)
@@ -27,6 +27,7 @@ def test_delete_keeps_every_field_and_records_who_and_when(make_connection, mana
     stored = ERPConnection.all_objects.get(pk=connection.pk)
     after = {name: getattr(stored, name) for name in before}
     assert after == before
+    assert stored.version == connection.version == 2
     assert list(stored.groups.all()) == [group]
     assert stored.deleted_by == manager
     assert stored.deleted_at is not None
