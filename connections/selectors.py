@@ -10,6 +10,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce, Lower
 
 from connections.models import ERPConnection, SyncConnection
+from connections.names import name_key
 from connectors import registry
 from connectors.base import Connector
 from connectors.schema import FieldSpec, field_specs
@@ -89,8 +90,8 @@ def connection_list(*, query: ListQuery) -> Page:
     qs: QuerySet[ERPConnection] = (
         ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
     )
-    if query.q:
-        qs = qs.filter(name__icontains=query.q)
+    if query.q:  # on the normalised key: case-insensitive in every script, on every database
+        qs = qs.filter(name_key__contains=name_key(query.q))
     qs = qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
         user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
         group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
