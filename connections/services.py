@@ -224,13 +224,21 @@ def secrets_rebind_check(
 
 
 def _rate_limit(actor: User) -> None:
-    key = f"erp-connection-tests:{actor.pk}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=120)
-    if cache.incr(key) > TESTS_PER_MINUTE:
-        raise ConnectionInvalid(
-            _("Too many tests in a short time. Wait a minute and try again."),
-            code="rate_limited",
-        )
+    """At most TESTS_PER_MINUTE tests per user and minute, counted in the shared cache.
+
+    Each test claims one of the minute's numbered slots with ``cache.add``, which is atomic
+    in every backend (Redis SET NX, the database cache's unique key), so workers racing on
+    several machines cannot count past the limit (``incr`` is a read and a write in the
+    database cache).
+    """
+    minute = int(timezone.now().timestamp() // 60)
+    for slot in range(TESTS_PER_MINUTE):
+        if cache.add(f"erp-connection-tests:{actor.pk}:{minute}:{slot}", 1, timeout=120):
+            return
+    raise ConnectionInvalid(
+        _("Too many tests in a short time. Wait a minute and try again."),
+        code="rate_limited",
+    )
 
 
 @dataclass(frozen=True)
