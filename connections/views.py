@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -51,6 +52,13 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 def _is_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def login_locked(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer to a locked-out login (both login pages): why, and for how long."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 @require_GET

@@ -170,7 +170,7 @@ AXES_LOCKOUT_PARAMETERS = _lockout_parameters(
     os.environ.get("AXES_LOCKOUT_PARAMETERS", "username+ip_address")
 )
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "connections.views.login_locked"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -1,6 +1,6 @@
 """Hardening (issue 8): the normalised name key with the unique constraint on it, the
 version counter of every save, the spent test proofs, and sync connections managed by the
-Support group in the admin."""
+Support group in the admin (who may also unlock logins locked by django-axes)."""
 
 import unicodedata
 
@@ -55,13 +55,24 @@ def grant_support_sync_connections(apps, schema_editor):
         *Permission.objects.filter(
             content_type__app_label="connections",
             codename__in=["add_syncconnection", "change_syncconnection", "delete_syncconnection"],
-        )
+        ),
+        # Unlock a login locked by django-axes: delete its access attempts in the admin.
+        *Permission.objects.filter(
+            content_type__app_label="axes",
+            codename__in=[
+                "view_accessattempt",
+                "delete_accessattempt",
+                "view_accessfailurelog",
+                "view_accesslog",
+            ],
+        ),
     )
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("connections", "0002_support_group"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [

@@ -96,9 +96,7 @@ def _database_url_for_workers(tmp_path: Path) -> str:
 def test_the_limit_holds_across_two_processes_with_the_database_cache(tmp_path):
     assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
     env = _env(DATABASE_URL=_database_url_for_workers(tmp_path))
-    subprocess.run(
-        [sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     allowed = _two_workers(tmp_path, env)
     assert sum(allowed) == TESTS_PER_MINUTE, allowed
 
@@ -111,8 +109,19 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         pytest.fail("redis-server is needed for this test: apt-get install redis-server")
     port = _free_port()
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
