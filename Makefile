@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 ## make run: set up, migrate, load demo data, start the demo ERP and the app on 127.0.0.1:$(PORT)
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input -v 0
+	DEBUG=true $(PY) manage.py createcachetable
 	DEBUG=true $(PY) manage.py load_demo_data --demo-erp-url http://127.0.0.1:$(DEMO_ERP_PORT)/
 	@echo "Demo ERP on http://127.0.0.1:$(DEMO_ERP_PORT)/  -  application on http://127.0.0.1:$(PORT)/"
 	@$(PY) -m connectors.demo_erp --port $(DEMO_ERP_PORT) & DEMO_PID=$$!; \

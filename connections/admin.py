@@ -15,7 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from connections import services, sync_services
-from connections.names import name_key, validate_name
 from connections.models import (
     ConnectionEvent,
     ERPConnection,
@@ -23,7 +22,7 @@ from connections.models import (
     Product,
     SyncConnection,
 )
-
+from connections.names import name_key, validate_name
 
 MANAGE_PERMISSION = "connections.manage_erpconnection"
 
@@ -259,7 +258,9 @@ class SyncConnectionAdmin(admin.ModelAdmin):
             return False  # deleted: read-only until restored
         return self._manages(request) or super().has_change_permission(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: SyncConnection, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: SyncConnection, form: Any, change: bool
+    ) -> None:
         try:
             sync_services.sync_connection_save(sync_connection=obj, fields=form.changed_data)
         except ValidationError as exc:

@@ -27,9 +27,7 @@ NAME_KEY_MAX_LENGTH = 400
 
 def name_key(name: str) -> str:
     """The key two names share exactly when they read the same, ignoring case."""
-    folded = unicodedata.normalize(
-        "NFKC", unicodedata.normalize("NFKC", name).casefold()
-    )
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
     return " ".join(folded.split())
 
 

@@ -54,7 +54,9 @@ def _is_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def login_locked(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
+def login_locked(
+    request: HttpRequest, response: Any = None, credentials: Any = None
+) -> HttpResponse:
     """django-axes' answer to a locked-out login (both login pages): why, and for how long."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}

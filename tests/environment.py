@@ -10,3 +10,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+# In-process tests count test limits in this process's memory (no database needed to
+# clear it between tests); tests/connections/test_shared_cache.py starts worker processes
+# with the deployment's default, the database cache, and with Redis.
+os.environ.setdefault("CACHE_URL", "locmem://")

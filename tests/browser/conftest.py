@@ -34,3 +34,18 @@ def language(request: pytest.FixtureRequest) -> str:
 def browser_context_args(browser_context_args: dict[str, Any], language: str) -> dict[str, Any]:
     """The browser's language decides the UI language (Accept-Language)."""
     return {**browser_context_args, "locale": {"en": "en-US", "nl": "nl-NL"}[language]}
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(page: Page) -> Any:
+    """Every browser test runs with the Content-Security-Policy on: anything the policy
+    blocks (an inline script, style or handler) fails the test."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert not violations, violations

@@ -96,3 +96,15 @@ def test_sorting_and_deleting_replace_the_list_without_nesting_it(
     expect(page.locator("#connection-table tbody tr.connection-row")).to_have_count(1)
     assert page.locator("#results").count() == 1
     assert page.locator("#connection-table").count() == 1
+
+
+def test_the_language_switch_changes_the_language_under_the_policy(
+    page: Page, log_in, manager, live_server
+):
+    log_in(page, "manager")
+    page.locator("#language-select").select_option("nl")
+    expect(page.locator("h1.app-title")).to_have_text("Instellingen en onderhoud")
+    policy = page.request.get(f"{live_server.url}/accounts/login/").headers[
+        "content-security-policy"
+    ]
+    assert "script-src 'self'" in policy

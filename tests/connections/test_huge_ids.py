@@ -18,7 +18,9 @@ BEYOND_INT32 = "3000000000"  # beyond the users table's 32-bit id on PostgreSQL
 
 @pytest.mark.parametrize("huge", [HUGE, BEYOND_INT32, "-99999999999999999999"])
 @pytest.mark.parametrize("action", ["delete", "restore", "test_selected"])
-def test_selection_actions_treat_huge_ids_as_not_found(manager_client, make_connection, action, huge):
+def test_selection_actions_treat_huge_ids_as_not_found(
+    manager_client, make_connection, action, huge
+):
     kept = make_connection("Kept")
     response = manager_client.post(
         reverse(f"connections:{action}"), {"ids": [huge, str(kept.pk + 1000)]}, headers=HTMX

@@ -104,7 +104,9 @@ def test_the_service_refuses_hidden_characters_from_any_caller(make_connection, 
 
 
 def test_sync_connection_names_follow_the_same_rules():
-    sync_services.sync_connection_save(sync_connection=SyncConnection(name="École", sync_connector="x"))
+    sync_services.sync_connection_save(
+        sync_connection=SyncConnection(name="École", sync_connector="x")
+    )
     with pytest.raises(services.ConnectionInvalid, match="already exists"):
         sync_services.sync_connection_save(
             sync_connection=SyncConnection(name="ÉCOLE", sync_connector="x")
@@ -141,6 +143,4 @@ def test_the_migration_fills_the_keys_and_renames_live_names_that_now_collide():
     assert rows[renamed.pk].name == "ärger STRASSE (2)"
     assert rows[renamed.pk].name_key == "ärger strasse (2)"
     assert rows[gone.pk].name == "Ärger Strasse" and rows[gone.pk].name_key == "ärger strasse"
-    assert rows[renamed.pk].events.get().changes == {
-        "name": ["ärger STRASSE", "ärger STRASSE (2)"]
-    }
+    assert rows[renamed.pk].events.get().changes == {"name": ["ärger STRASSE", "ärger STRASSE (2)"]}

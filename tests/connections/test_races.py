@@ -89,10 +89,7 @@ def test_three_restores_at_once_are_recorded_once(manager, make_connection):
     copies = [ERPConnection.all_objects.get(pk=connection.pk) for _ in range(3)]
 
     results = race(
-        *[
-            (lambda c=c: services.connection_restore(actor=manager, connection=c))
-            for c in copies
-        ]
+        *[(lambda c=c: services.connection_restore(actor=manager, connection=c)) for c in copies]
     )
 
     assert not [r for r in results if isinstance(r, Exception)], results

@@ -146,7 +146,10 @@ def test_support_unlocks_a_login_in_the_admin(client, manager, make_user, passwo
 
 
 def _setting(name: str, **env: str) -> str:
-    code = f"import django; django.setup(); from django.conf import settings; print(repr(getattr(settings, {name!r}, None)))"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(repr(getattr(settings, {name!r}, None)))"
+    )
     base = {
         "DJANGO_SETTINGS_MODULE": "erpsettings.settings",
         "DEBUG": "true",

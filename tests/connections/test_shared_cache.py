@@ -94,8 +94,7 @@ def _database_url_for_workers(tmp_path: Path) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_limit_holds_across_two_processes_with_the_database_cache(tmp_path):
-    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
-    env = _env(DATABASE_URL=_database_url_for_workers(tmp_path))
+    env = _env(DATABASE_URL=_database_url_for_workers(tmp_path))  # no CACHE_URL: the default
     subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     allowed = _two_workers(tmp_path, env)
     assert sum(allowed) == TESTS_PER_MINUTE, allowed
@@ -142,6 +141,23 @@ def test_the_limit_holds_across_two_processes_with_redis(tmp_path, redis_url):
     env = _env(CACHE_URL=redis_url, DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}")
     allowed = _two_workers(tmp_path, env)
     assert sum(allowed) == TESTS_PER_MINUTE, allowed
+
+
+def test_without_cache_url_the_database_cache_is_used():
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CACHES['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "django.core.cache.backends.db.DatabaseCache"
 
 
 def test_cache_url_chooses_redis():
