@@ -80,6 +80,16 @@ class NamedModelForm(forms.ModelForm):
             raise ValidationError(self.taken_message, code="name_taken")
         return name
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        model = type(self.instance)
+        pk = self.instance.pk
+        if pk is not None and model._base_manager.filter(pk=pk, deleted_at__isnull=False).exists():
+            raise ValidationError(
+                _("This connection was deleted meanwhile. Restore it first."), code="deleted"
+            )
+        return cleaned
+
 
 class ERPConnectionForm(NamedModelForm):
     class Meta:
@@ -203,9 +213,10 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         obj.version = saved.version
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # Users and groups were set by the service (with the scope); the history inline
-        # is read-only. Nothing else to save.
-        pass
+        # Users and groups were set by the service (with the scope): no form.save_m2m().
+        # The history inline is read-only; saving its formset changes nothing.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class SyncConnectionForm(NamedModelForm):

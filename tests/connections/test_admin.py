@@ -114,3 +114,46 @@ def test_the_admin_never_shows_a_secret_or_its_ciphertext(admin_client, make_con
         html = admin_client.get(url).content.decode()
         assert "s3cret-token-value" not in html
         assert secrets[:40] not in html
+
+
+def change_form(**values):
+    """The change form's values, with the (read-only) history inline's management form."""
+    return {
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+        "description": "",
+        "scope": "all",
+        **values,
+    }
+
+
+def test_an_admin_change_writes_through_the_service(admin_client, make_connection):
+    connection = make_connection("Before", description="Kept")
+    url = reverse("admin:connections_erpconnection_change", args=[connection.pk])
+    response = admin_client.post(url, change_form(name="Ärger", description="Kept"))
+    assert response.status_code == 302
+    stored = ERPConnection.objects.get(pk=connection.pk)
+    assert (stored.name, stored.name_key, stored.version) == ("Ärger", "ärger", 2)
+    event = stored.events.get(action="change")
+    assert event.changes == {"name": ["Before", "Ärger"]}
+
+
+def test_an_admin_change_of_a_deleted_connection_is_refused(admin_client, make_connection, manager):
+    connection = make_connection("Gone")
+    url = reverse("admin:connections_erpconnection_change", args=[connection.pk])
+    admin_client.get(url)
+    services.connection_delete(actor=manager, connection=connection)
+    admin_client.post(url, change_form(name="Back?"))
+    stored = ERPConnection.all_objects.get(pk=connection.pk)
+    assert stored.deleted_at is not None and stored.name == "Gone"
+
+
+def test_the_admin_refuses_a_name_taken_in_another_case(admin_client, make_connection):
+    make_connection("École")
+    other = make_connection("Other")
+    url = reverse("admin:connections_erpconnection_change", args=[other.pk])
+    response = admin_client.post(url, change_form(name="ÉCOLE"))
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
