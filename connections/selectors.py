@@ -6,12 +6,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Lower
 
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, PriceList
 from connectors.schema import FieldSpec, field_specs
 
 PAGE_SIZE = 25
@@ -235,3 +246,113 @@ def _connector_info(cls: type[Connector]) -> ConnectorInfo:
 def quote_connector_failures() -> list[registry.LoadFailure]:
     """Plugins that were found but could not be loaded."""
     return registry.load_failures()
+
+
+# --- the quote side: which connections a user gets -----------------------------------------
+
+
+def usable_condition() -> Q:
+    """The one place that decides whether a connection can be used on the quote side: its
+    connector is installed (the health check's availability joins here)."""
+    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()])
+
+
+def connections_for_user(
+    user: Any, *, currency: str | None = None
+) -> list[UserConnection]:
+    """The live connections whose scope includes ``user`` (*All*, the user listed, or a group
+    of the user listed), by name, each marked ``usable``.
+
+    One database query for the connections, whatever the number of connections, users and
+    groups. With ``currency``, each usable connection's price lists in that currency are read
+    through its connector (the product register once per call); a connection that cannot
+    answer gets ``error`` instead.
+    """
+    rows = list(
+        ERPConnection.objects.in_scope_of(user)
+        .annotate(usable=ExpressionWrapper(usable_condition(), output_field=BooleanField()))
+        .order_by(Lower("name"), "pk")
+    )
+    found = [UserConnection(connection=row, usable=row.usable) for row in rows]
+    if currency is None:
+        return found
+    return with_price_lists(found, currency=currency)
+
+
+def with_price_lists(
+    connections: list[UserConnection], *, currency: str | None
+) -> list[UserConnection]:
+    """The connections with their price lists (in ``currency`` when given) read through each
+    usable connection's connector; the product register is read once for all of them."""
+    from connections import quoting
+
+    register = quoting.RecordingRegister()
+    found = []
+    for item in connections:
+        if not item.usable:
+            found.append(item)
+            continue
+        try:
+            handle = quoting.handle_for(item.connection, register=register)
+            lists = quoting.price_lists(handle, currency=currency)
+        except quoting.UseError as exc:
+            found.append(UserConnection(connection=item.connection, usable=True, error=exc))
+            continue
+        found.append(UserConnection(connection=item.connection, usable=True, price_lists=lists))
+    return found
+
+
+@dataclass(frozen=True)
+class UserConnection:
+    """A connection as the quote side sees it for one user."""
+
+    connection: ERPConnection
+    usable: bool
+    price_lists: list[PriceList] | None = None  # read when a currency was asked for
+    error: Any = None  # a quoting.UseError when the connector could not answer
+
+    @property
+    def price_list_count(self) -> int:
+        return len(self.price_lists or [])
+
+
+@dataclass(frozen=True)
+class ConnectionChoice:
+    """The rule of *Select ERP connection* for one currency.
+
+    ``chosen``: the one usable connection with price lists in the currency (taken without
+    asking). Otherwise ``options`` are what the user picks from: the connections with price
+    lists in the currency when several have, all usable connections when none has
+    (``none_in_currency``). No usable connection at all: ``options`` is empty.
+    """
+
+    currency: str
+    connections: list[UserConnection]
+    chosen: UserConnection | None
+    options: list[UserConnection]
+    none_in_currency: bool
+
+    @property
+    def select_required(self) -> bool:
+        return self.chosen is None
+
+
+def connection_choice(user: Any, *, currency: str) -> ConnectionChoice:
+    """Apply the selection rule to the user's connections in ``currency``."""
+    found = connections_for_user(user, currency=currency)
+    usable = [item for item in found if item.usable]
+    in_currency = [item for item in usable if item.price_list_count]
+    if len(in_currency) == 1:
+        return ConnectionChoice(currency, found, in_currency[0], in_currency, False)
+    if in_currency:
+        return ConnectionChoice(currency, found, None, in_currency, False)
+    return ConnectionChoice(currency, found, None, usable, True)
+
+
+def currencies_for_user(user: Any) -> list[str]:
+    """The currencies of the price lists the user can reach; EUR first when present."""
+    found = set()
+    for item in with_price_lists(connections_for_user(user), currency=None):
+        for price_list in item.price_lists or []:
+            found.add(price_list.currency.upper())
+    return sorted(found, key=lambda code: (code != "EUR", code))

@@ -55,6 +55,10 @@ def _is_partial(request: HtmxHttpRequest) -> bool:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Administrators land on the ERP connections tab, everyone else on their quotes."""
+    user = request.user
+    if user.is_authenticated and not (user.is_staff and user.has_perm(MANAGE_PERMISSION)):
+        return redirect("quotes:list")
     return redirect("connections:list")
 
 
