@@ -139,7 +139,7 @@ class Principal:
     detail: str
 
 
-def principal_search(*, q: str, page: int = 1) -> Page:
+def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
     """Groups then users matching ``q`` (group name; user name, username or e-mail).
 
     Paginated in the database, so thousands of users stay usable: one count and one page
@@ -149,7 +149,7 @@ def principal_search(*, q: str, page: int = 1) -> Page:
     from django.contrib.auth.models import Group
     from django.db.models import Q
 
-    groups = Group.objects.order_by(Lower("name"))
+    groups = Group.objects.none() if users_only else Group.objects.order_by(Lower("name"))
     users = get_user_model().objects.filter(is_active=True).order_by(Lower("username"))
     if q:
         groups = groups.filter(name__icontains=q)
@@ -356,3 +356,71 @@ def currencies_for_user(user: Any) -> list[str]:
         for price_list in item.price_lists or []:
             found.add(price_list.currency.upper())
     return sorted(found, key=lambda code: (code != "EUR", code))
+
+
+PREVIEW_MISSING_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class MissingConnection:
+    """A connection a user does not get, and why: ``out_of_scope``, ``deleted`` (a deleted
+    connection whose scope includes the user) or ``unavailable`` (in scope, not usable)."""
+
+    connection: ERPConnection
+    reason: str
+
+
+@dataclass(frozen=True)
+class CurrencyLists:
+    currency: str
+    price_lists: list[PriceList]
+
+
+@dataclass(frozen=True)
+class PreviewConnection:
+    item: UserConnection
+    by_currency: list[CurrencyLists]
+
+
+@dataclass(frozen=True)
+class UserPreview:
+    """*Preview as user*: exactly what the quote side gives ``user``, and what it does not."""
+
+    user: Any
+    offered: list[PreviewConnection]
+    missing: list[MissingConnection]
+    out_of_scope_count: int
+    currencies: list[str]
+
+
+def connection_preview(user: Any) -> UserPreview:
+    """The connections ``user`` would get with their price lists per currency (read through
+    the connectors now), and the missing ones with the reason (out-of-scope ones capped)."""
+    found = connections_for_user(user)
+    usable = with_price_lists([item for item in found if item.usable], currency=None)
+    offered = []
+    for item in usable:
+        groups: dict[str, list[PriceList]] = {}
+        for price_list in item.price_lists or []:
+            groups.setdefault(price_list.currency.upper(), []).append(price_list)
+        by_currency = [
+            CurrencyLists(code, groups[code])
+            for code in sorted(groups, key=lambda code: (code != "EUR", code))
+        ]
+        offered.append(PreviewConnection(item, by_currency))
+    missing = [MissingConnection(item.connection, "unavailable") for item in found if not item.usable]
+    deleted = ERPConnection.all_objects.deleted().in_scope_of(user).order_by(Lower("name"), "pk")
+    missing += [
+        MissingConnection(c, "deleted") for c in deleted[:PREVIEW_MISSING_LIMIT]
+    ]
+    outside = ERPConnection.objects.exclude(
+        pk__in=ERPConnection.objects.in_scope_of(user).values("pk")
+    ).order_by(Lower("name"), "pk")
+    missing += [
+        MissingConnection(c, "out_of_scope") for c in outside[:PREVIEW_MISSING_LIMIT]
+    ]
+    currencies = sorted(
+        {group.currency for entry in offered for group in entry.by_currency},
+        key=lambda code: (code != "EUR", code),
+    )
+    return UserPreview(user, offered, missing, outside.count(), currencies)
