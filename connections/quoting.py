@@ -95,7 +95,7 @@ def rules_of(config: BaseModel) -> BusinessRulesConfig:
     try:
         return BusinessRulesConfig.model_validate(values)
     except PydanticValidationError:
-        return BusinessRulesConfig()
+        return BusinessRulesConfig.model_validate({})
 
 
 @dataclass
@@ -136,7 +136,10 @@ def handle_for(connection: ERPConnection, *, register: RecordingRegister | None 
         config = merge_config(connector_cls.Config, connection.config, secrets)
     except (PydanticValidationError, crypto.SecretsUnreadable):
         raise UseError(
-            _("The configuration of this connection is not valid any more. Ask your administrator."),
+            _(
+                "The configuration of this connection is not valid any more. "
+                "Ask your administrator."
+            ),
             code="config_invalid",
         ) from None
     base = connector_context()
@@ -151,9 +154,7 @@ def _call(handle: Handle, method: str, **kwargs: Any) -> Any:
     except ConnectorError as exc:
         raise UseError(str(exc.message), code=exc.code) from None
     except Exception:  # a plugin's bug must not break the page
-        raise UseError(
-            _("The connector failed unexpectedly."), code="connector_crashed"
-        ) from None
+        raise UseError(_("The connector failed unexpectedly."), code="connector_crashed") from None
 
 
 def price_lists(handle: Handle, *, currency: str | None = None) -> list[PriceList]:
@@ -177,9 +178,7 @@ def search_products(
     """Products found through the connector, prices rounded by the connection's rule; the
     fallback notice when the product register answered for an unreachable ERP."""
     if Capability.PRODUCT_SEARCH not in type(handle.connector).capabilities:
-        raise UseError(
-            _("This connection offers no product search."), code="not_supported"
-        )
+        raise UseError(_("This connection offers no product search."), code="not_supported")
     found = _call(handle, "search_products", q=q, price_list=price_list or None, limit=limit)
     notice = fallback_notice() if handle.register.used and handle.falls_back else ""
     products = [_rounded(product, handle.rules) for product in found]

@@ -257,9 +257,7 @@ def usable_condition() -> Q:
     return Q(connector_key__in=[cls.key for cls in registry.connector_classes()])
 
 
-def connections_for_user(
-    user: Any, *, currency: str | None = None
-) -> list[UserConnection]:
+def connections_for_user(user: Any, *, currency: str | None = None) -> list[UserConnection]:
     """The live connections whose scope includes ``user`` (*All*, the user listed, or a group
     of the user listed), by name, each marked ``usable``.
 
@@ -408,17 +406,15 @@ def connection_preview(user: Any) -> UserPreview:
             for code in sorted(groups, key=lambda code: (code != "EUR", code))
         ]
         offered.append(PreviewConnection(item, by_currency))
-    missing = [MissingConnection(item.connection, "unavailable") for item in found if not item.usable]
-    deleted = ERPConnection.all_objects.deleted().in_scope_of(user).order_by(Lower("name"), "pk")
-    missing += [
-        MissingConnection(c, "deleted") for c in deleted[:PREVIEW_MISSING_LIMIT]
+    missing = [
+        MissingConnection(item.connection, "unavailable") for item in found if not item.usable
     ]
+    deleted = ERPConnection.all_objects.in_scope_of(user).deleted().order_by(Lower("name"), "pk")
+    missing += [MissingConnection(c, "deleted") for c in deleted[:PREVIEW_MISSING_LIMIT]]
     outside = ERPConnection.objects.exclude(
         pk__in=ERPConnection.objects.in_scope_of(user).values("pk")
     ).order_by(Lower("name"), "pk")
-    missing += [
-        MissingConnection(c, "out_of_scope") for c in outside[:PREVIEW_MISSING_LIMIT]
-    ]
+    missing += [MissingConnection(c, "out_of_scope") for c in outside[:PREVIEW_MISSING_LIMIT]]
     currencies = sorted(
         {group.currency for entry in offered for group in entry.by_currency},
         key=lambda code: (code != "EUR", code),

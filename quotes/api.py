@@ -190,7 +190,10 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403:  # the session auth's CSRF check
         return error_response(
-            request, 403, "csrf_failed", _("The CSRF token is missing or wrong. Reload and try again.")
+            request,
+            403,
+            "csrf_failed",
+            _("The CSRF token is missing or wrong. Reload and try again."),
         )
     return error_response(request, exc.status_code, "invalid", str(exc))
 

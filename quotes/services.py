@@ -224,7 +224,9 @@ def quote_price(
             ) from None
         code = str(raw.get("code", "")).strip()
         if not code:
-            raise LineInvalid(_("Enter a product code."), code="invalid", field=f"lines.{index}.code")
+            raise LineInvalid(
+                _("Enter a product code."), code="invalid", field=f"lines.{index}.code"
+            )
         parsed.append((code, quantity, discount))
     priced = []
     found_currency = currency

@@ -132,9 +132,7 @@ def quote_select_connection(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _quote_context(
-    request: HtmxHttpRequest, quote: Quote, **extra: Any
-) -> dict[str, Any]:
+def _quote_context(request: HtmxHttpRequest, quote: Quote, **extra: Any) -> dict[str, Any]:
     state = selectors.quote_connection(quote=quote, user=request.user)
     lines = list(quote.lines.all())
     rules = state.handle.rules if state.handle else None
@@ -214,7 +212,9 @@ def quote_price_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     handle = _usable_handle(request, quote)
     if handle is None:
-        messages.error(request, _("The ERP connection of this quote is no longer available to you."))
+        messages.error(
+            request, _("The ERP connection of this quote is no longer available to you.")
+        )
     else:
         try:
             services.quote_set_price_list(
@@ -236,7 +236,9 @@ def quote_line_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     handle = _usable_handle(request, quote)
     if handle is None:
-        messages.error(request, _("The ERP connection of this quote is no longer available to you."))
+        messages.error(
+            request, _("The ERP connection of this quote is no longer available to you.")
+        )
     else:
         try:
             services.quote_line_add(quote=quote, handle=handle, code=request.POST.get("code", ""))
@@ -254,7 +256,9 @@ def quote_lines_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     typed: dict[int, dict[str, str]] = {}
     errors: dict[int, dict[str, str]] = {}
     if handle is None:
-        messages.error(request, _("The ERP connection of this quote is no longer available to you."))
+        messages.error(
+            request, _("The ERP connection of this quote is no longer available to you.")
+        )
         return _lines_response(request, quote)
     for line in quote.lines.all():
         quantity = request.POST.get(f"quantity-{line.pk}")
@@ -275,7 +279,9 @@ def quote_line_remove(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpRe
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     line = selectors.quote_line(quote=quote, pk=line_pk)
     if _usable_handle(request, quote) is None:
-        messages.error(request, _("The ERP connection of this quote is no longer available to you."))
+        messages.error(
+            request, _("The ERP connection of this quote is no longer available to you.")
+        )
     else:
         services.quote_line_remove(line=line)
     return _lines_response(request, quote)

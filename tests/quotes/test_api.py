@@ -90,8 +90,14 @@ def test_products_with_the_fallback_notice(sales_client, sales, rest_connection,
     body = sales_client.get(f"{API}/connections/{down.pk}/products/?q=desk").json()
     assert body["notice"] == "The ERP cannot be reached; prices come from the product register."
     assert body["products"] == [
-        {"code": "DSK-1", "name": "Desk", "price": "100.01", "currency": "EUR", "vat": "21",
-         "unit": "pcs"}
+        {
+            "code": "DSK-1",
+            "name": "Desk",
+            "price": "100.01",
+            "currency": "EUR",
+            "vat": "21",
+            "unit": "pcs",
+        }
     ]
 
 
@@ -124,8 +130,13 @@ def test_price_lines_with_discount_and_totals(sales_client, connections, registe
 def test_price_through_the_demo_erp(sales_client, connections):
     response = sales_client.post(
         f"{API}/connections/{connections['demo'].pk}/price/",
-        {"price_list": "EUR-STD", "lines": [{"code": "MSE-WL", "quantity": "3"},
-                                             {"code": "COF-1KG", "discount_percent": "15"}]},
+        {
+            "price_list": "EUR-STD",
+            "lines": [
+                {"code": "MSE-WL", "quantity": "3"},
+                {"code": "COF-1KG", "discount_percent": "15"},
+            ],
+        },
         content_type="application/json",
     )
     body = response.json()
@@ -162,7 +173,8 @@ def test_a_discount_above_the_maximum_is_400_with_the_field(sales_client, connec
 )
 def test_bad_input_is_400_invalid_with_the_field(sales_client, connections, body, field):
     response = sales_client.post(
-        f"{API}/connections/{connections['register'].pk}/price/", body,
+        f"{API}/connections/{connections['register'].pk}/price/",
+        body,
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -180,16 +192,15 @@ def test_a_bad_limit_or_currency_is_400(sales_client, connections):
 
 def test_malformed_json_is_400(sales_client, connections):
     response = sales_client.post(
-        f"{API}/connections/{connections['register'].pk}/price/", "{not json",
+        f"{API}/connections/{connections['register'].pk}/price/",
+        "{not json",
         content_type="application/json",
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
 
 
 @pytest.mark.parametrize("path", ["price-lists/", "products/?q=a"])
-def test_outside_scope_deleted_and_unknown_are_404(
-    client, connections, make_user, manager, path
-):
+def test_outside_scope_deleted_and_unknown_are_404(client, connections, make_user, manager, path):
     client.force_login(make_user("olga"))
     for pk in (connections["demo"].pk, 999999):
         response = client.get(f"{API}/connections/{pk}/{path}")
@@ -208,7 +219,9 @@ def test_a_connector_failure_is_502_with_its_code_and_message(
     response = sales_client.get(f"{API}/connections/{connection.pk}/products/?q=a")
     assert response.status_code == 502
     error = response.json()["error"]
-    assert error["code"] == "authentication_failed" and error["message"].startswith("Authentication failed")
+    assert error["code"] == "authentication_failed" and error["message"].startswith(
+        "Authentication failed"
+    )
 
 
 def test_an_uninstalled_connector_is_502_unavailable(sales_client, connections):
@@ -237,7 +250,9 @@ def test_writes_need_the_csrf_token(sales, connections, password):
     assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
     client.get("/quote/")  # sets the CSRF cookie, as a page of the application does
     token = client.cookies["csrftoken"].value
-    response = client.post(url, body, content_type="application/json", headers={"X-CSRFToken": token})
+    response = client.post(
+        url, body, content_type="application/json", headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 200
 
 
@@ -303,19 +318,42 @@ def test_the_responses_match_the_openapi_document(sales_client, connections, ope
     demo, register = connections["demo"].pk, connections["register"].pk
     calls = [
         ("/api/quote/connections/", "get", f"{API}/connections/?currency=EUR", None),
-        ("/api/quote/connections/{connection_id}/price-lists/", "get",
-         f"{API}/connections/{demo}/price-lists/", None),
-        ("/api/quote/connections/{connection_id}/products/", "get",
-         f"{API}/connections/{demo}/products/?q=a", None),
-        ("/api/quote/connections/{connection_id}/products/", "get",
-         f"{API}/connections/999/products/", None),
-        ("/api/quote/connections/{connection_id}/price/", "post",
-         f"{API}/connections/{register}/price/", {"lines": [{"code": "CHR-1"}]}),
-        ("/api/quote/connections/{connection_id}/price/", "post",
-         f"{API}/connections/{register}/price/",
-         {"lines": [{"code": "CHR-1", "discount_percent": "50"}]}),
-        ("/api/quote/connections/{connection_id}/price/", "post",
-         f"{API}/connections/{register}/price/", {"lines": [{"code": "NOPE"}]}),
+        (
+            "/api/quote/connections/{connection_id}/price-lists/",
+            "get",
+            f"{API}/connections/{demo}/price-lists/",
+            None,
+        ),
+        (
+            "/api/quote/connections/{connection_id}/products/",
+            "get",
+            f"{API}/connections/{demo}/products/?q=a",
+            None,
+        ),
+        (
+            "/api/quote/connections/{connection_id}/products/",
+            "get",
+            f"{API}/connections/999/products/",
+            None,
+        ),
+        (
+            "/api/quote/connections/{connection_id}/price/",
+            "post",
+            f"{API}/connections/{register}/price/",
+            {"lines": [{"code": "CHR-1"}]},
+        ),
+        (
+            "/api/quote/connections/{connection_id}/price/",
+            "post",
+            f"{API}/connections/{register}/price/",
+            {"lines": [{"code": "CHR-1", "discount_percent": "50"}]},
+        ),
+        (
+            "/api/quote/connections/{connection_id}/price/",
+            "post",
+            f"{API}/connections/{register}/price/",
+            {"lines": [{"code": "NOPE"}]},
+        ),
     ]
     seen = set()
     for path, method, url, body in calls:
@@ -334,6 +372,4 @@ def test_the_response_check_catches_a_body_that_breaks_the_document(openapi):
     with pytest.raises(ValidationError):
         _validate(openapi, "/api/quote/connections/", "get", 200, {"connections": []})
     with pytest.raises(ValidationError):
-        _validate(
-            openapi, "/api/quote/connections/", "get", 404, {"error": {"message": "no code"}}
-        )
+        _validate(openapi, "/api/quote/connections/", "get", 404, {"error": {"message": "no code"}})

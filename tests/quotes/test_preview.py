@@ -54,7 +54,9 @@ def test_the_preview_page_needs_the_manage_permission(sales_client):
 
 
 def test_the_preview_dialog_and_result(manager_client, setup):
-    dialog = manager_client.get(PREVIEW, headers={"HX-Request": "true", "HX-Target": "dialog-container"})
+    dialog = manager_client.get(
+        PREVIEW, headers={"HX-Request": "true", "HX-Target": "dialog-container"}
+    )
     assert 'id="preview-dialog"' in dialog.content.decode()
     users = manager_client.get(f"{PREVIEW}users/?q=sales").content.decode()
     assert "Sam Sales" in users and "olga" not in users and "Team" not in users

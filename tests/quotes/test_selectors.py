@@ -88,9 +88,7 @@ def test_a_connection_whose_connector_is_not_installed_is_included_but_not_usabl
     assert found == {"For all": False, "For sam": True, "For the team": True}
 
 
-def test_with_a_currency_each_usable_connection_carries_its_price_lists(
-    scoped, register_lists
-):
+def test_with_a_currency_each_usable_connection_carries_its_price_lists(scoped, register_lists):
     found = connections_for_user(scoped["sam"], currency="usd")
     assert [[pl.name for pl in item.price_lists] for item in found] == [["Export"]] * 3
 

@@ -29,14 +29,14 @@ pytestmark = pytest.mark.django_db
         ("half_even", 4, "1.00005", "1.0000"),
     ],
 )
-def test_product_prices_follow_the_rounding_rule(fake_erp, rest_connection, mode, decimals, price, expected):
+def test_product_prices_follow_the_rounding_rule(
+    fake_erp, rest_connection, mode, decimals, price, expected
+):
     fake_erp.reply(
         "/products",
         json={"products": [{"code": "P", "name": "P", "price": price, "currency": "EUR"}]},
     )
-    connection = rest_connection(
-        "ERP", fake_erp.url, rounding_mode=mode, price_decimals=decimals
-    )
+    connection = rest_connection("ERP", fake_erp.url, rounding_mode=mode, price_decimals=decimals)
     found = quoting.search_products(quoting.handle_for(connection), q="P", price_list=None)
     assert [str(p.price) for p in found.products] == [expected]
 

@@ -41,7 +41,9 @@ def test_new_quote_offers_the_reachable_currencies_eur_first(
     assert "New quote" in html and "My quotes" in html
 
 
-def test_a_user_without_connections_gets_a_plain_message(sales_client, register_connection, make_user):
+def test_a_user_without_connections_gets_a_plain_message(
+    sales_client, register_connection, make_user
+):
     register_connection("Secret ERP", users=[make_user("olga")])
     html = sales_client.get("/quote/").content.decode()
     assert "no ERP connection is available to you" in html
@@ -103,7 +105,9 @@ def test_select_refuses_a_connection_outside_the_scope(
     assert quote.connection is None
 
 
-def test_new_quote_keeps_what_was_typed_on_an_error(sales_client, register_connection, register_lists):
+def test_new_quote_keeps_what_was_typed_on_an_error(
+    sales_client, register_connection, register_lists
+):
     register_connection()
     response = create(sales_client, title="", customer="Typed customer")
     assert response.status_code == 400
