@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
@@ -57,7 +58,9 @@ def _is_partial(request: HtmxHttpRequest) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     """Administrators land on the ERP connections tab, everyone else on their quotes."""
     user = request.user
-    if user.is_authenticated and not (user.is_staff and user.has_perm(MANAGE_PERMISSION)):
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (user.is_staff and user.has_perm(MANAGE_PERMISSION)):
         return redirect("quotes:list")
     return redirect("connections:list")
 

@@ -228,3 +228,8 @@ def test_the_fallback_shows_the_registers_products_with_the_notice(
 def test_the_quote_page_is_in_dutch(sales_client, quote):
     html = sales_client.get(f"/quote/{quote.pk}/", headers={"Accept-Language": "nl"}).content
     assert "Prijslijst" in html.decode()
+
+
+def test_an_anonymous_visit_to_home_logs_in_first_and_comes_back(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"
