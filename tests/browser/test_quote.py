@@ -8,13 +8,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.quotes.conftest import (  # noqa: F401  (the quote side's fixtures)
-    register_connection,
-    register_lists,
-    rest_connection,
-    sales,
-)
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LABELS = {
@@ -54,8 +47,15 @@ LABELS = {
 
 
 def test_a_sales_user_writes_a_quote(
-    page: Page, live_server, password, sales, register_connection, rest_connection, demo_erp,
-    register_lists, language,
+    page: Page,
+    live_server,
+    password,
+    sales,
+    register_connection,
+    rest_connection,
+    demo_erp,
+    register_lists,
+    language,
 ):
     labels = LABELS[language]
     register_connection("Register", max_discount="20")
