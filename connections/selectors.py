@@ -266,15 +266,24 @@ def connections_for_user(user: Any, *, currency: str | None = None) -> list[User
     through its connector (the product register once per call); a connection that cannot
     answer gets ``error`` instead.
     """
-    rows = list(
-        ERPConnection.objects.in_scope_of(user)
-        .annotate(usable=ExpressionWrapper(usable_condition(), output_field=BooleanField()))
-        .order_by(Lower("name"), "pk")
-    )
+    rows = _in_scope_with_usable(user).order_by(Lower("name"), "pk")
     found = [UserConnection(connection=row, usable=row.usable) for row in rows]
     if currency is None:
         return found
     return with_price_lists(found, currency=currency)
+
+
+def connection_for_user(user: Any, *, pk: int) -> UserConnection | None:
+    """One of :func:`connections_for_user` by id (one query); None when it is not the user's
+    (outside the scope, deleted or unknown)."""
+    row = _in_scope_with_usable(user).filter(pk=pk).first()
+    return UserConnection(connection=row, usable=row.usable) if row is not None else None
+
+
+def _in_scope_with_usable(user: Any) -> QuerySet[ERPConnection]:
+    return ERPConnection.objects.in_scope_of(user).annotate(
+        usable=ExpressionWrapper(usable_condition(), output_field=BooleanField())
+    )
 
 
 def with_price_lists(

@@ -21,6 +21,7 @@ from connections import quoting
 from connections.selectors import (
     UserConnection,
     connection_choice,
+    connection_for_user,
     connections_for_user,
     with_price_lists,
 )
@@ -274,14 +275,14 @@ def list_connections(request: HttpRequest, currency: str | None = None) -> dict[
 def _handle(request: HttpRequest, connection_id: int) -> quoting.Handle:
     """The user's connection as a handle: 404 when it is not in the user's scope (or deleted,
     or unknown), 502 when it is in scope but cannot be used."""
-    for item in connections_for_user(request.user):
-        if item.connection.pk == connection_id:
-            if not item.usable:
-                raise quoting.UseError(
-                    _("This ERP connection cannot be used at the moment."), code="unavailable"
-                )
-            return quoting.handle_for(item.connection)
-    raise Http404
+    item = connection_for_user(request.user, pk=connection_id)
+    if item is None:
+        raise Http404
+    if not item.usable:
+        raise quoting.UseError(
+            _("This ERP connection cannot be used at the moment."), code="unavailable"
+        )
+    return quoting.handle_for(item.connection)
 
 
 @api.get(

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 
 from connections import quoting
-from connections.selectors import connections_for_user
+from connections.selectors import connection_for_user
 from connectors.rules import round_price
 from quotes.models import Quote, QuoteLine
 
@@ -57,14 +57,11 @@ def quote_connection(*, quote: Quote, user: Any) -> QuoteConnection:
     """The quote's connection if it is live, in the user's scope and usable."""
     if quote.connection_id is None:
         return QuoteConnection(None, unavailable=False)
-    usable = {
-        item.connection.pk: item.connection for item in connections_for_user(user) if item.usable
-    }
-    connection = usable.get(quote.connection_id)
-    if connection is None:
+    item = connection_for_user(user, pk=quote.connection_id)
+    if item is None or not item.usable:
         return QuoteConnection(None, unavailable=True)
     try:
-        return QuoteConnection(quoting.handle_for(connection), unavailable=False)
+        return QuoteConnection(quoting.handle_for(item.connection), unavailable=False)
     except quoting.UseError as exc:
         return QuoteConnection(None, unavailable=True, error=exc)
 

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.test_accessibility import assert_accessible
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LABELS = {
@@ -68,12 +70,14 @@ def test_a_sales_user_writes_a_quote(
     expect(page).to_have_url(re.compile(r"/quote/$"))
 
     expect(page.get_by_role("heading", name=labels["new"])).to_be_visible()
+    assert_accessible(page)
     page.get_by_label(labels["title"]).fill("Office move")
     page.get_by_label(labels["customer"]).fill("ACME")
     expect(page.get_by_label(labels["currency"])).to_have_value("EUR")
     page.get_by_role("button", name=labels["create"]).click()
 
     expect(page.get_by_role("heading", name=labels["select"])).to_be_visible()
+    assert_accessible(page)
     page.get_by_label(re.compile("Demo ERP")).check()
     page.get_by_role("button", name="OK").click()
     expect(page.locator("#quote-connection")).to_contain_text("Demo ERP")
@@ -102,6 +106,7 @@ def test_a_sales_user_writes_a_quote(
     page.get_by_label(labels["discount"]).press("Tab")
     expect(total).to_contain_text(labels["totals"][2])
     expect(page.get_by_text(labels["refused"])).to_have_count(0)
+    assert_accessible(page)
 
     page.reload()  # saved as edited
     expect(page.get_by_label(labels["quantity"])).to_have_value("2")
@@ -121,6 +126,7 @@ def test_an_administrator_previews_what_a_user_gets(
     dialog.get_by_role("link", name="sam", exact=True).click()
     expect(dialog.locator("#preview-result")).to_contain_text("Register for all")
     expect(dialog.locator("#preview-result")).to_contain_text("Standard")
+    assert_accessible(page)
     expect(page).to_have_url(re.compile(rf"user={sales.pk}"))
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)

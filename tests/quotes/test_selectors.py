@@ -11,7 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from connections import services
 from connections.models import ERPConnection
-from connections.selectors import connection_choice, connections_for_user, currencies_for_user
+from connections.selectors import (
+    connection_choice,
+    connection_for_user,
+    connections_for_user,
+    currencies_for_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +190,11 @@ def silent_server_url(settings: Any) -> str:
 
     settings.ERP_ALLOW_PRIVATE_NETWORKS = True
     return f"http://127.0.0.1:{closed_port()}/"
+
+
+def test_connection_for_user_finds_one_of_the_users_connections_in_one_query(scoped):
+    with CaptureQueriesContext(db) as queries:
+        found = connection_for_user(scoped["sam"], pk=scoped["group"].pk)
+    assert found is not None and found.usable and len(queries.captured_queries) == 1
+    assert connection_for_user(scoped["sam"], pk=scoped["nobody"].pk) is None
+    assert connection_for_user(scoped["sam"], pk=999999) is None
