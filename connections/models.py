@@ -96,9 +96,10 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         via_group = ERPConnection.groups.through.objects.filter(group_id__in=user_groups).values(
             "erpconnection_id"
         )
-        return self.filter(
-            Q(scope=ERPConnection.Scope.ALL) | Q(pk__in=listed) | Q(pk__in=via_group)
-        )
+        # One UNION of three index lookups instead of an OR over every row: with the index on
+        # scope, the cost follows the user's connections, not all connections.
+        for_all = ERPConnection.all_objects.filter(scope=ERPConnection.Scope.ALL).values("pk")
+        return self.filter(pk__in=for_all.union(listed, via_group, all=True))
 
 
 TEST_STATUS_LABELS = {
@@ -199,6 +200,7 @@ class ERPConnection(models.Model):
             ("manage_erpconnection", "Can manage ERP connections"),
             ("restore_erpconnection", "Can restore deleted ERP connections"),
         ]
+        indexes = [models.Index(fields=["scope"], name="erpconnection_scope")]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
