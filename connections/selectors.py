@@ -267,7 +267,7 @@ def connections_for_user(user: Any, *, currency: str | None = None) -> list[User
     answer gets ``error`` instead.
     """
     rows = _in_scope_with_usable(user).order_by(Lower("name"), "pk")
-    found = [UserConnection(connection=row, usable=row.usable) for row in rows]
+    found = [UserConnection(connection=row, usable=_usable(row)) for row in rows]
     if currency is None:
         return found
     return with_price_lists(found, currency=currency)
@@ -277,11 +277,16 @@ def connection_for_user(user: Any, *, pk: int) -> UserConnection | None:
     """One of :func:`connections_for_user` by id (one query); None when it is not the user's
     (outside the scope, deleted or unknown)."""
     row = _in_scope_with_usable(user).filter(pk=pk).first()
-    return UserConnection(connection=row, usable=row.usable) if row is not None else None
+    return UserConnection(connection=row, usable=_usable(row)) if row is not None else None
+
+
+def _usable(row: ERPConnection) -> bool:
+    return bool(getattr(row, "usable", False))  # the annotation of _in_scope_with_usable
 
 
 def _in_scope_with_usable(user: Any) -> QuerySet[ERPConnection]:
-    return ERPConnection.objects.in_scope_of(user).annotate(
+    scoped: QuerySet[ERPConnection] = ERPConnection.objects.in_scope_of(user)
+    return scoped.annotate(
         usable=ExpressionWrapper(usable_condition(), output_field=BooleanField())
     )
 

@@ -131,3 +131,20 @@ def test_an_administrator_previews_what_a_user_gets(
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(page).not_to_have_url(re.compile("preview"))
+
+
+def test_the_api_docs_show_every_endpoint_to_a_logged_in_user(
+    page: Page, live_server, password, sales, language
+):
+    page.goto(f"{live_server.url}/api/quote/docs")
+    page.locator("#id_username").fill("sam")
+    page.locator("#id_password").fill(password)
+    page.locator("form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/api/quote/docs$"))
+    for path in [
+        "/api/quote/connections/",
+        "/api/quote/connections/{connection_id}/price-lists/",
+        "/api/quote/connections/{connection_id}/products/",
+        "/api/quote/connections/{connection_id}/price/",
+    ]:
+        expect(page.locator(".opblock-summary-path", has_text=path).first).to_be_visible()

@@ -233,3 +233,9 @@ def test_the_quote_page_is_in_dutch(sales_client, quote):
 def test_an_anonymous_visit_to_home_logs_in_first_and_comes_back(client):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"
+
+
+def test_the_admin_shows_quotes_read_only(admin_client, quote):
+    response = admin_client.get(f"/admin/quotes/quote/{quote.pk}/change/")
+    assert response.status_code == 200 and "Office" in response.content.decode()
+    assert admin_client.get("/admin/quotes/quote/add/").status_code == 403
