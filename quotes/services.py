@@ -74,14 +74,34 @@ def quote_connect(*, quote: Quote, user: Any, connection_id: int) -> Quote:
     raise ValidationError({"connection": [_("Choose one of the connections shown.")]})
 
 
-def quote_set_price_list(*, quote: Quote, handle: quoting.Handle, price_list: str) -> Quote:
-    """Price the quote from one of the connection's price lists in the quote's currency."""
-    for found in quoting.price_lists(handle, currency=quote.currency):
-        if found.id == price_list:
-            quote.price_list, quote.price_list_name = found.id, found.name
-            quote.save(update_fields=["price_list", "price_list_name", "updated_at"])
-            return quote
-    raise ValidationError({"price_list": [_("Choose one of the price lists shown.")]})
+@transaction.atomic
+def quote_set_price_list(*, quote: Quote, handle: quoting.Handle, price_list: str) -> list[str]:
+    """Price the quote from one of the connection's price lists in the quote's currency: the
+    lines are priced again from it. Returns the codes of the lines that kept their price
+    because the new list does not have them."""
+    chosen = next(
+        (pl for pl in quoting.price_lists(handle, currency=quote.currency) if pl.id == price_list),
+        None,
+    )
+    if chosen is None:
+        raise ValidationError({"price_list": [_("Choose one of the price lists shown.")]})
+    kept = []
+    for line in quote.lines.all():
+        try:
+            product = quoting.product_by_code(handle, code=line.code, price_list=chosen.id)
+        except quoting.UseError as exc:
+            if exc.code != "product_not_found":
+                raise
+            kept.append(line.code)
+            continue
+        line.unit_price = product.price
+        line.total = quoting.line_total(
+            product.price, line.quantity, line.discount_percent, handle.rules
+        )
+        line.save(update_fields=["unit_price", "total"])
+    quote.price_list, quote.price_list_name = chosen.id, chosen.name
+    quote.save(update_fields=["price_list", "price_list_name", "updated_at"])
+    return kept
 
 
 @transaction.atomic

@@ -217,13 +217,20 @@ def quote_price_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     else:
         try:
-            services.quote_set_price_list(
+            kept = services.quote_set_price_list(
                 quote=quote, handle=handle, price_list=request.POST.get("price_list", "")
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         except quoting.UseError as exc:
             messages.error(request, exc.message)
+        else:
+            if kept:
+                messages.warning(
+                    request,
+                    _("Not on this price list, so their price was kept: %(codes)s.")
+                    % {"codes": ", ".join(kept)},
+                )
     url = reverse("quotes:detail", args=[quote.pk])
     q = request.POST.get("q", "").strip()[:100]
     return _go(request, f"{url}?{urlencode({'q': q})}" if q else url)

@@ -188,3 +188,35 @@ def test_a_quote_needs_a_title_customer_and_currency(sales):
         services.quote_create(owner=sales, title=" ", customer="", currency="E")
     assert set(refused.value.message_dict) == {"title", "customer", "currency"}
     assert not Quote.objects.exists()
+
+
+def test_another_price_list_prices_the_lines_again(fake_erp, rest_connection, sales):
+    def products(received):
+        price = {"A": "10.00", "B": "8.00"}[received.query.get("price_list", "A")]
+        items = [{"code": "P1", "name": "One", "price": price, "currency": "EUR"}]
+        if received.query.get("price_list") != "B":
+            items.append({"code": "P2", "name": "Two", "price": "5.00", "currency": "EUR"})
+        return Reply(json={"products": items})
+
+    fake_erp.reply("/products", products)
+    fake_erp.reply(
+        "/price-lists",
+        json={
+            "price_lists": [
+                {"id": "A", "name": "List A", "currency": "EUR"},
+                {"id": "B", "name": "List B", "currency": "EUR"},
+            ]
+        },
+    )
+    connection = rest_connection("ERP", fake_erp.url, users=[sales])
+    quote, _choice = services.quote_create(owner=sales, title="T", customer="C", currency="EUR")
+    assert quote.connection == connection and quote.price_list == "A"
+    handle = quoting.handle_for(connection)
+    one = services.quote_line_add(quote=quote, handle=handle, code="P1")
+    services.quote_line_update(line=one, handle=handle, quantity="2", discount="10")
+    services.quote_line_add(quote=quote, handle=handle, code="P2")
+    kept = services.quote_set_price_list(quote=quote, handle=handle, price_list="B")
+    assert kept == ["P2"]
+    one.refresh_from_db()
+    assert (one.unit_price, one.total) == (Decimal("8.00"), Decimal("14.40"))
+    assert quote.price_list_name == "List B"

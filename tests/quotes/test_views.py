@@ -239,3 +239,15 @@ def test_the_admin_shows_quotes_read_only(admin_client, quote):
     response = admin_client.get(f"/admin/quotes/quote/{quote.pk}/change/")
     assert response.status_code == 200 and "Office" in response.content.decode()
     assert admin_client.get("/admin/quotes/quote/add/").status_code == 403
+
+
+def test_choosing_a_price_list_on_the_page(sales_client, quote, register_lists):
+    response = sales_client.post(
+        f"/quote/{quote.pk}/price-list/", {"price_list": "nonsense", "q": "chair"}
+    )
+    assert response["Location"] == f"/quote/{quote.pk}/?q=chair"
+    html = sales_client.get(response["Location"]).content.decode()
+    assert "Choose one of the price lists shown." in html
+    sales_client.post(f"/quote/{quote.pk}/price-list/", {"price_list": register_lists["EUR"].pk})
+    quote.refresh_from_db()
+    assert quote.price_list == str(register_lists["EUR"].pk)
