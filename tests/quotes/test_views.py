@@ -251,3 +251,11 @@ def test_choosing_a_price_list_on_the_page(sales_client, quote, register_lists):
     sales_client.post(f"/quote/{quote.pk}/price-list/", {"price_list": register_lists["EUR"].pk})
     quote.refresh_from_db()
     assert quote.price_list == str(register_lists["EUR"].pk)
+
+
+def test_a_restored_connection_makes_the_quote_editable_again(sales_client, quote, manager):
+    connection_services.connection_delete(actor=manager, connection=quote.connection)
+    assert "no longer available" in sales_client.get(f"/quote/{quote.pk}/").content.decode()
+    connection_services.connection_restore(actor=manager, connection=quote.connection)
+    html = sales_client.get(f"/quote/{quote.pk}/").content.decode()
+    assert "no longer available" not in html and 'id="product-search"' in html
