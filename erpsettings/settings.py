@@ -46,8 +46,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "axes",
     "connections",
+    "quotes",
 ]
 
 MIDDLEWARE = [
