@@ -103,3 +103,43 @@ def test_the_service_skips_huge_ids_in_lookups(make_connection, manager):
     assert list(ERPConnection.objects.filter(pk__in=[int(HUGE), connection.pk])) == [connection]
     assert ERPConnection.objects.exclude(pk__in=[int(HUGE)]).count() == 1
     services.connection_delete(actor=manager, connection=connection)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", f"/quote/{HUGE}/"),
+        ("post", f"/quote/{HUGE}/connection/"),
+        ("post", f"/quote/{HUGE}/price-list/"),
+        ("post", f"/quote/{HUGE}/lines/"),
+        ("post", f"/quote/{HUGE}/lines/add/"),
+        ("post", f"/quote/{HUGE}/lines/{HUGE}/remove/"),
+        ("get", f"/api/quote/connections/{HUGE}/price-lists/?currency=EUR"),
+        ("get", f"/api/quote/connections/{HUGE}/products/?q=a&price_list=1"),
+        ("post", f"/api/quote/connections/{HUGE}/price/"),
+    ],
+)
+def test_the_quote_side_treats_huge_ids_as_not_found(admin_client, method, url):
+    if method == "get":
+        response = admin_client.get(url)
+    else:
+        response = admin_client.post(
+            url, {"price_list": "1", "lines": []}, content_type="application/json"
+        )
+    assert response.status_code in (400, 404), (url, response.status_code)
+
+
+def test_choosing_a_huge_connection_id_for_a_quote_is_refused(client, make_user, make_connection):
+    from quotes import services as quote_services
+
+    sales = make_user("sam")
+    client.force_login(sales)
+    quote, _choice = quote_services.quote_create(
+        owner=sales, title="Offer", customer="ACME", currency="EUR"
+    )
+    for value in (HUGE, BEYOND_INT32):
+        response = client.post(f"/quote/{quote.pk}/connection/", {"connection": value})
+        assert response.status_code == 400
+        assert "Choose one of the connections shown." in response.content.decode()
+    response = client.post(f"/quote/{quote.pk}/lines/{HUGE}/remove/")
+    assert response.status_code in (302, 400, 404)

@@ -30,6 +30,9 @@ def _pages(connection_pk: int) -> list[str]:
         "/admin/connections/erpconnection/",
         f"/admin/connections/erpconnection/{connection_pk}/change/",
         "/admin/connections/syncconnection/add/",
+        "/quote/",
+        "/api/quote/docs",
+        "/api/quote/openapi.json",
         "/healthz",
         "/no-such-page/",
     ]
