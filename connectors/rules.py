@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 
 from connectors.base import ConnectorError
 
+#: The section of the rule fields.
+BUSINESS_RULES = _("Business rules")
+
 RoundingMode = Literal["half_up", "half_even", "down"]
 
 _ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
@@ -29,7 +32,7 @@ class BusinessRulesConfig(BaseModel):
         le=4,
         title=_("Price decimals"),
         description=_("Number of decimals prices are rounded to."),
-        json_schema_extra={"order": 100},
+        json_schema_extra={"order": 100, "group": BUSINESS_RULES},
     )
     rounding_mode: RoundingMode = Field(
         "half_up",
@@ -37,6 +40,7 @@ class BusinessRulesConfig(BaseModel):
         description=_("How prices are rounded to the price decimals."),
         json_schema_extra={
             "order": 101,
+            "group": BUSINESS_RULES,
             "choice_labels": {
                 "half_up": _("Half up"),
                 "half_even": _("Half even"),
@@ -51,13 +55,13 @@ class BusinessRulesConfig(BaseModel):
         decimal_places=2,
         title=_("Maximum discount (%)"),
         description=_("Discounts above this percentage are refused."),
-        json_schema_extra={"order": 102},
+        json_schema_extra={"order": 102, "group": BUSINESS_RULES},
     )
     fallback_to_register: bool = Field(
         False,
         title=_("Fall back to the product register when the ERP is unreachable"),
         description=_("Use the built-in product register when the ERP does not answer."),
-        json_schema_extra={"order": 103},
+        json_schema_extra={"order": 103, "group": BUSINESS_RULES},
     )
 
 

@@ -26,7 +26,6 @@ from connectors.base import (
     TestResult,
     TestStatus,
 )
-from connectors.registry import register
 from connectors.rules import BusinessRulesConfig, RoundingMode, round_price
 from connectors.schema import static_label
 
@@ -57,8 +56,7 @@ class ProductRegisterConfig(BaseModel):
         )
 
 
-@register
-class ProductRegisterConnector(Connector):
+class ProductRegisterConnector(Connector[ProductRegisterConfig]):
     """Quotes from the built-in product register; needs ``context.register``."""
 
     key = "product_register"
@@ -81,7 +79,7 @@ class ProductRegisterConnector(Connector):
             )
         return self.context.register
 
-    def test_connection(self, config: BaseModel) -> TestResult:
+    def check(self, config: BaseModel) -> TestResult:
         """Read the register and report how many active price lists it has."""
         register_ = self._register()
         try:
