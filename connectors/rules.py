@@ -8,7 +8,7 @@ below.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.utils.translation import gettext, gettext_lazy as _
 from pydantic import BaseModel, Field
@@ -84,3 +84,25 @@ def apply_discount(price: Decimal, percent: Decimal, rules: BusinessRulesConfig)
             technical=f"discount {percent} > max_discount {rules.max_discount}",
         )
     return round_price(Decimal(price) * (Decimal(100) - percent) / Decimal(100), rules)
+
+
+def check_search_limit(limit: int, maximum: int, error: type[ConnectorError]) -> None:
+    """Refuse a product search for fewer than 1 or more than ``maximum`` products."""
+    if not 1 <= limit <= maximum:
+        raise error(
+            gettext("Ask for between 1 and %(maximum)s products.") % {"maximum": maximum},
+            code="invalid_limit",
+            technical=f"limit {limit} outside 1..{maximum}",
+        )
+
+
+class QuotePricing:
+    """``quote_price`` for a connector whose ``Config`` holds the business rules."""
+
+    def quote_price(self, config: Any, *, price: Decimal, discount: Decimal) -> Decimal:
+        """The price after ``discount`` percent, rounded by the connection's rule.
+
+        Raises ``ConnectorError`` (``discount_too_high``, ``discount_negative``) when the
+        discount breaks the connection's maximum.
+        """
+        return apply_discount(Decimal(price), Decimal(discount), config)

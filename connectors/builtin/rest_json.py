@@ -40,7 +40,7 @@ from pydantic_core import PydanticCustomError
 
 from connectors.base import Capability, ConnectorError, PriceList, Product, TestResult, TestStatus
 from connectors.http_connector import GATEWAY_STATUSES, HttpConnector
-from connectors.rules import BusinessRulesConfig, apply_discount, round_price
+from connectors.rules import BusinessRulesConfig, QuotePricing, check_search_limit, round_price
 from connectors.support import CONNECTION, check_plain_url, timeout_field, verify_tls_field
 
 AUTHENTICATION = _("Authentication")
@@ -267,7 +267,7 @@ _Shape = TypeVar("_Shape", bound=_Strict)
 # --------------------------------------------------------------------------- the connector
 
 
-class RestJsonConnector(HttpConnector[RestJsonConfig]):
+class RestJsonConnector(QuotePricing, HttpConnector[RestJsonConfig]):
     """Price lists and product search from any ERP that speaks the REST/JSON contract."""
 
     key = "rest_json"
@@ -371,13 +371,7 @@ class RestJsonConnector(HttpConnector[RestJsonConfig]):
         Raises :class:`RestJsonError`; when the ERP is unreachable and the fallback rule is on,
         answers from the product register, each product with a ``notice`` saying so.
         """
-        if not 1 <= limit <= MAX_SEARCH_LIMIT:
-            raise RestJsonError(
-                gettext("Ask for between 1 and %(maximum)s products.")
-                % {"maximum": MAX_SEARCH_LIMIT},
-                code=ErrorCode.INVALID_LIMIT,
-                technical=f"limit {limit} outside 1..{MAX_SEARCH_LIMIT}",
-            )
+        check_search_limit(limit, MAX_SEARCH_LIMIT, RestJsonError)
         params: dict[str, str | int] = {"q": q, "limit": limit}
         if price_list:
             params["price_list"] = price_list
@@ -402,14 +396,6 @@ class RestJsonConnector(HttpConnector[RestJsonConfig]):
             )
             for item in items[:limit]
         ]
-
-    def quote_price(self, config: RestJsonConfig, *, price: Decimal, discount: Decimal) -> Decimal:
-        """The price after ``discount`` percent, rounded by the connection's rule.
-
-        Raises ``ConnectorError`` (``discount_too_high``, ``discount_negative``) when the
-        discount breaks the connection's maximum.
-        """
-        return apply_discount(Decimal(price), Decimal(discount), config)
 
     # -- the HTTP exchange
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from connectors.builtin.tryton.config import ErrorCode, TrytonConfig, TrytonError
 from connectors.http_connector import GATEWAY_STATUSES, HttpConnector
@@ -119,14 +119,9 @@ def _like(text: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Company:
-    id: int
-    name: str
-    currency: str
+class Ref:
+    """A company or a price list: its id, name and currency."""
 
-
-@dataclasses.dataclass(frozen=True)
-class PriceListRef:
     id: int
     name: str
     currency: str
@@ -228,14 +223,20 @@ class TrytonSession:
                 raise self._unexpected("GET", url, f"more than {MAX_RECORDS} records")
         return records if limit is None else records[:limit]
 
-    def company(self) -> Company:
-        """The configured company; ``company_missing`` when it cannot be found or read."""
-        found = self.search(
-            "company.company",
-            fields=["rec_name", "currency.code"],
-            domain=[["id", "=", self.cfg.company]],
-            limit=1,
+    def companies(self, domain: Sequence[Any] = ()) -> list[Ref]:
+        """The companies (matching ``domain``) the key's user may read."""
+        records = self.search(
+            "company.company", fields=["rec_name", "currency.code"], domain=domain
         )
+        return [
+            Ref(r["id"], _text(_field(r, "rec_name")), _text(_field(r, "currency.code")).upper())
+            for r in records
+            if isinstance(r.get("id"), int)
+        ]
+
+    def company(self) -> Ref:
+        """The configured company; ``company_missing`` when it cannot be found or read."""
+        found = self.companies([["id", "=", self.cfg.company]])
         if not found:
             raise TrytonError(
                 gettext(
@@ -247,36 +248,19 @@ class TrytonSession:
                 technical=f"GET {self.rest}/company.company id={self.cfg.company} -> no record",
                 details={"company": self.cfg.company},
             )
-        record = found[0]
-        return Company(
-            id=self.cfg.company,
-            name=_text(_field(record, "rec_name")),
-            currency=_text(_field(record, "currency.code")).upper(),
-        )
-
-    def companies(self) -> list[Company]:
-        """Every company the key's user may read."""
-        records = self.search("company.company", fields=["rec_name", "currency.code"])
-        return [
-            Company(
-                id=record["id"],
-                name=_text(_field(record, "rec_name")),
-                currency=_text(_field(record, "currency.code")).upper(),
-            )
-            for record in records
-            if isinstance(record.get("id"), int)
-        ]
+        return found[0]
 
     def price_lists(self) -> list[dict[str, Any]]:
-        """The company's price lists (``id``, ``name``, ``active``, currency), by name."""
-        return self.search(
+        """The company's active price lists (``id``, ``name``, currency), by name."""
+        records = self.search(
             "product.price_list",
             fields=["name", "active", "company.currency.code"],
             domain=[["company", "=", self.cfg.company]],
             order=[("name", "ASC"), ("id", "ASC")],
         )
+        return [r for r in records if r.get("id") is not None and _bool(r.get("active", True))]
 
-    def price_list(self, reference: str) -> PriceListRef:
+    def price_list(self, reference: str) -> Ref:
         """The company's active price list with this id or (case-insensitive) name."""
         fields = ["name", "company.currency.code"]
         by_name = ["name", "ilike", _like(reference)[1:-1]]  # case-insensitive equality
@@ -308,11 +292,8 @@ class TrytonSession:
         record = found[0]
         if not isinstance(record.get("id"), int):
             raise self._unexpected("GET", f"{self.rest}/product.price_list", "a record without id")
-        return PriceListRef(
-            id=record["id"],
-            name=_text(record.get("name")),
-            currency=_text(_field(record, "company.currency.code")).upper(),
-        )
+        currency = _text(_field(record, "company.currency.code")).upper()
+        return Ref(record["id"], _text(record.get("name")), currency)
 
     def calculates_prices(self) -> bool:
         """Whether products have ``sale_price_uom`` (module ``sale``, with price lists
@@ -382,64 +363,56 @@ class TrytonSession:
             return
         technical = f"{method} {url} -> HTTP {status}"
         body = _body_text(response)
-        details = {"http_status": status}
-        if status == 401:
-            raise TrytonError(
-                gettext(
-                    "Tryton refused the API key. Check the key, and that it is a validated "
-                    "REST API application of an active user in this database."
-                ),
-                code=ErrorCode.KEY_REFUSED,
-                technical=technical,
-                details=details,
-            )
-        if status == 403:
-            raise TrytonError(
-                gettext(
-                    "Tryton refused access. Check that the API key's user may read price "
-                    "lists, products and companies."
-                ),
-                code=ErrorCode.ACCESS_DENIED,
-                technical=self._redact(f"{technical}; {body!r}"),
-                details=details,
-            )
-        if status == 404:
-            raise TrytonError(
-                gettext(
-                    'The Tryton server has no database "%(database)s". Check the database name.'
-                )
-                % {"database": self.cfg.database},
-                code=ErrorCode.UNKNOWN_DATABASE,
-                technical=technical,
-                details=details,
-            )
-        if status == 400 and response.headers.get("content-type", "").startswith(
-            "application/json"
-        ):
-            raise TrytonError(
-                gettext("Tryton refused the request: %(message)s") % {"message": body},
-                code=ErrorCode.TRYTON_REFUSED,
-                technical=self._redact(f"{technical}; {body!r}"),
-                details=details,
-            )
+        is_json = response.headers.get("content-type", "").startswith("application/json")
         if status == 500 and body.endswith(f"'{model}'") and model in _MODULE_OF:
-            # Tryton answers an unknown model with a KeyError: the module is not activated.
-            raise TrytonError(
-                gettext("The Tryton module %(module)s is not activated in database %(database)s.")
-                % {"module": _MODULE_OF[model], "database": self.cfg.database},
-                code=ErrorCode.MODULE_MISSING,
-                technical=self._redact(f"{technical}; {body!r}"),
-                details=details,
-            )
-        if status >= 500:
+            wording = "module"  # Tryton answers an unknown model with a KeyError
+        elif status >= 500:
             raise self._server_error(response, technical, unreachable=status in GATEWAY_STATUSES)
+        elif status in (401, 403, 404) or (status == 400 and is_json):
+            wording = str(status)
+        else:
+            wording = "other"
+        if status not in (401, 404):
+            technical += f"; {body!r}"
+        message, code = _STATUS_WORDING[wording]
+        params = {"database": self.cfg.database, "status": status, "message": body}
         raise TrytonError(
-            gettext("Unexpected response from the Tryton server (HTTP %(status)s).")
-            % {"status": status},
-            code=ErrorCode.UNEXPECTED_RESPONSE,
-            technical=self._redact(f"{technical}; {body!r}"),
-            details=details,
+            str(message % {**params, "module": _MODULE_OF.get(model, "")}),
+            code=code,
+            technical=self._redact(technical),
+            details={"http_status": status},
         )
 
     def _redact(self, text: str) -> str:
         return self.connector.redact(self.cfg, text)
+
+
+_STATUS_WORDING: dict[str, tuple[Any, ErrorCode]] = {
+    "401": (
+        _(
+            "Tryton refused the API key. Check the key, and that it is a validated REST API "
+            "application of an active user in this database."
+        ),
+        ErrorCode.KEY_REFUSED,
+    ),
+    "403": (
+        _(
+            "Tryton refused access. Check that the API key's user may read price lists, "
+            "products and companies."
+        ),
+        ErrorCode.ACCESS_DENIED,
+    ),
+    "404": (
+        _('The Tryton server has no database "%(database)s". Check the database name.'),
+        ErrorCode.UNKNOWN_DATABASE,
+    ),
+    "400": (_("Tryton refused the request: %(message)s"), ErrorCode.TRYTON_REFUSED),
+    "module": (
+        _("The Tryton module %(module)s is not activated in database %(database)s."),
+        ErrorCode.MODULE_MISSING,
+    ),
+    "other": (
+        _("Unexpected response from the Tryton server (HTTP %(status)s)."),
+        ErrorCode.UNEXPECTED_RESPONSE,
+    ),
+}

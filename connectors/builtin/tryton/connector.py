@@ -17,10 +17,10 @@ from typing import Any
 from django.utils.translation import gettext, gettext_lazy as _, ngettext, ngettext_lazy
 
 from connectors.base import Capability, PriceList, Product, TestResult, TestStatus
-from connectors.builtin.tryton.api import TrytonSession, _bool, _decimal, _field, _like, _text
+from connectors.builtin.tryton.api import TrytonSession, _decimal, _field, _like, _text
 from connectors.builtin.tryton.config import ErrorCode, TrytonConfig, TrytonError
 from connectors.http_connector import DEFAULT_FAILURE_WORDING, Failure, HttpConnector
-from connectors.rules import apply_discount, round_price
+from connectors.rules import QuotePricing, check_search_limit, round_price
 
 #: The most products one search asks for; a larger ``limit`` is refused.
 MAX_SEARCH_LIMIT = 200
@@ -53,7 +53,7 @@ _UNEXPECTED = (
 )
 
 
-class TrytonConnector(HttpConnector[TrytonConfig]):
+class TrytonConnector(QuotePricing, HttpConnector[TrytonConfig]):
     """Price lists, product search, product details and price-list prices from Tryton."""
 
     key = "tryton"
@@ -78,17 +78,16 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
     Error = TrytonError
     failure_wording = {
         **DEFAULT_FAILURE_WORDING,
+        **dict.fromkeys([Failure.TIMEOUT, Failure.TOTAL_TIMEOUT], _TIMEOUT),
+        **dict.fromkeys([Failure.TLS_CERTIFICATE, Failure.TLS_HANDSHAKE], _TLS),
+        **dict.fromkeys([Failure.TOO_MANY_REDIRECTS, Failure.BAD_RESPONSE], _UNEXPECTED),
+        **dict.fromkeys(
+            [Failure.HOST_NOT_FOUND, Failure.CONNECTION_REFUSED, Failure.UNREACHABLE], _UNREACHABLE
+        ),
         Failure.RESPONSE_TOO_LARGE: (
             _("Unexpected response: the answer of %(host)s is larger than allowed."),
             ErrorCode.UNEXPECTED_RESPONSE,
         ),
-        Failure.TIMEOUT: _TIMEOUT,
-        Failure.TOTAL_TIMEOUT: _TIMEOUT,
-        Failure.TLS_CERTIFICATE: _TLS,
-        Failure.TLS_HANDSHAKE: _TLS,
-        Failure.HOST_NOT_FOUND: _UNREACHABLE,
-        Failure.CONNECTION_REFUSED: _UNREACHABLE,
-        Failure.UNREACHABLE: _UNREACHABLE,
         Failure.PROTOCOL_ERROR: (
             _("%(host)s does not answer like a Tryton server. Check the Server URL."),
             ErrorCode.NOT_TRYTON,
@@ -97,8 +96,6 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
             _("Cannot reach %(host)s: the connection was interrupted. Try again later."),
             ErrorCode.UNREACHABLE,
         ),
-        Failure.TOO_MANY_REDIRECTS: _UNEXPECTED,
-        Failure.BAD_RESPONSE: _UNEXPECTED,
     }
 
     #: Records asked for per ``Range`` request when reading whole lists.
@@ -116,11 +113,10 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
             "company_id": config.company,
         }
 
-    def check(self, config: TrytonConfig) -> TestResult:
+    def check(self, cfg: TrytonConfig) -> TestResult:
         """Check that the server is Tryton, the database exists, the key is accepted and the
         company is readable; ``ok`` with the counts, ``ok_with_info`` when something limits
         quotes (no price lists or products, no server-side pricing), ``error`` otherwise."""
-        cfg = config
         with self._session(cfg) as api:
             version = api.server_version()
             price_list_count = api.count("product.price_list", [["company", "=", cfg.company]])
@@ -174,13 +170,12 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
             details=details,
         )
 
-    def price_lists(self, config: TrytonConfig, *, currency: str | None = None) -> list[PriceList]:
+    def price_lists(self, cfg: TrytonConfig, *, currency: str | None = None) -> list[PriceList]:
         """The company's active price lists (in ``currency`` when given), by name.
 
         Raises :class:`TrytonError`; when Tryton is unreachable and the fallback rule is on,
         answers from the product register instead.
         """
-        cfg = config
         try:
             with self._session(cfg) as api:
                 records = api.price_lists()
@@ -194,12 +189,11 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
                 currency=_text(_field(record, "company.currency.code")).upper(),
             )
             for record in records
-            if record.get("id") is not None and _bool(record.get("active", True))
         ]
         return [pl for pl in lists if wanted is None or pl.currency == wanted]
 
     def search_products(
-        self, config: TrytonConfig, *, q: str, price_list: str | None = None, limit: int = 20
+        self, cfg: TrytonConfig, *, q: str, price_list: str | None = None, limit: int = 20
     ) -> list[Product]:
         """Products whose code or name contains ``q``, at most ``limit``, priced from
         ``price_list`` (an id or name; default: the price list for quotes, else list prices)
@@ -208,14 +202,7 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
         Raises :class:`TrytonError`; when Tryton is unreachable and the fallback rule is on,
         answers from the product register, each product with a ``notice`` saying so.
         """
-        cfg = config
-        if not 1 <= limit <= MAX_SEARCH_LIMIT:
-            raise TrytonError(
-                gettext("Ask for between 1 and %(maximum)s products.")
-                % {"maximum": MAX_SEARCH_LIMIT},
-                code=ErrorCode.INVALID_LIMIT,
-                technical=f"limit {limit} outside 1..{MAX_SEARCH_LIMIT}",
-            )
+        check_search_limit(limit, MAX_SEARCH_LIMIT, TrytonError)
         text = q.strip()
         domain = [["rec_name", "ilike", _like(text)]] if text else []
         reference = cfg.price_list if price_list is None else price_list.strip()
@@ -229,7 +216,7 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
 
     def product_details(
         self,
-        config: TrytonConfig,
+        cfg: TrytonConfig,
         *,
         code: str,
         price_list: str | None = None,
@@ -241,7 +228,6 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
         Raises :class:`TrytonError` (``product_not_found`` when there is none); when Tryton is
         unreachable and the fallback rule is on, answers from the product register.
         """
-        cfg = config
         reference = cfg.price_list if price_list is None else price_list.strip()
         try:
             with self._session(cfg) as api:
@@ -265,14 +251,6 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
             )
         return found[0]
 
-    def quote_price(self, config: TrytonConfig, *, price: Decimal, discount: Decimal) -> Decimal:
-        """The price after ``discount`` percent, rounded by the connection's rule.
-
-        Raises ``ConnectorError`` (``discount_too_high``, ``discount_negative``) when the
-        discount breaks the connection's maximum.
-        """
-        return apply_discount(Decimal(price), Decimal(discount), config)
-
     # -- choices from the ERP (the dialog's Company and Price list for quotes)
 
     def company_choices(self, config: TrytonConfig) -> list[tuple[Any, str]]:
@@ -285,11 +263,8 @@ class TrytonConnector(HttpConnector[TrytonConfig]):
         """The company's active price lists as ``(id, name)``, after "use list prices"."""
         with self._session(config) as api:
             records = api.price_lists()
-        return [("", gettext("None: use list prices"))] + [
-            (str(r["id"]), _text(r.get("name")))
-            for r in records
-            if r.get("id") is not None and _bool(r.get("active", True))
-        ]
+        choices = [(str(r["id"]), _text(r.get("name"))) for r in records]
+        return [("", gettext("None: use list prices")), *choices]
 
     # -- helpers
 
