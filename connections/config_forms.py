@@ -53,7 +53,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Connector
-from connectors.schema import FieldSpec, field_specs, hidden_fields
+from connectors.schema import FieldSpec, comparable, field_specs, hidden_fields
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,9 @@ def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = Fa
     }
     field: forms.Field
     if spec.kind == "label":
-        return StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+        field = StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+        setattr(field, "config_spec", spec)  # noqa: B010 - read by config_sections
+        return field
     if spec.kind == "text":
         field = forms.CharField(
             max_length=spec.max_length, min_length=spec.min_length, empty_value="", **common

@@ -10,7 +10,13 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
-from connections.config_forms import add_config_fields, clean_config, config_bound_fields
+from connections.config_forms import (
+    ConfigSection,
+    add_config_fields,
+    clean_config,
+    config_bound_fields,
+    config_sections,
+)
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
 from connectors.base import Connector
@@ -88,7 +94,7 @@ class ConnectionForm(forms.Form):
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
         connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
         key = connector_key or self._chosen_connector()
-        self.connector_cls: type[Connector] | None = None
+        self.connector_cls: type[Connector[Any]] | None = None
         # The connector of a saved connection may have been uninstalled since.
         self.missing_connector = ""
         try:
@@ -131,6 +137,9 @@ class ConnectionForm(forms.Form):
 
     def config_fields(self) -> list[forms.BoundField]:
         return config_bound_fields(self)
+
+    def config_sections(self) -> list[ConfigSection]:
+        return config_sections(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

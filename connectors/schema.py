@@ -108,7 +108,7 @@ class FieldSpec:
     def visible(self, values: Mapping[str, Any]) -> bool:
         """Whether the field applies, given the (raw or validated) values of the others."""
         return all(
-            _comparable(values.get(name)) in {_comparable(v) for v in wanted}
+            comparable(values.get(name)) in {comparable(v) for v in wanted}
             for name, wanted in self.visible_when
         )
 
@@ -122,7 +122,8 @@ class FieldSpec:
         return self.kind != "label"
 
 
-def _comparable(value: Any) -> str:
+def comparable(value: Any) -> str:
+    """A value as a visibility condition compares it (what a form posts for it)."""
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
