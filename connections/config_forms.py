@@ -53,7 +53,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Connector
-from connectors.schema import FieldSpec, comparable, field_specs, hidden_fields
+from connectors.schema import FieldSpec, field_specs, hidden_fields
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from connections.config_forms import (
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
 from connectors.base import Connector
-from connectors.schema import secret_fields
+from connectors.schema import secret_fields, upgraded_values
 
 SYNC_DEPENDENT = ("connector", "sync_connection")
 
@@ -123,10 +123,18 @@ class ConnectionForm(forms.Form):
         else:
             self.fields["sync_connection"].required = usage == "required"
         same_connector = self.connection is not None and self.connection.connector_key == cls.key
+        initial: dict[str, Any] = {}
+        if same_connector and self.connection is not None:
+            try:  # an upgraded connector's migration runs here, on the next edit
+                initial = upgraded_values(
+                    cls, self.connection.config, self.connection.config_version
+                )
+            except Exception:  # a crashing migration: show what is stored
+                initial = dict(self.connection.config)
         add_config_fields(
             self,
             cls,
-            initial_public=self.connection.config if same_connector and self.connection else {},
+            initial_public=initial,
             stored_secret_names=self.stored_secret_names if same_connector else (),
             before="description",
         )

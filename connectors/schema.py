@@ -45,7 +45,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AnyUrl, BaseModel, Field, SecretStr
+from pydantic import AnyUrl, BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -487,3 +487,36 @@ def canonical_json(value: BaseModel | Mapping[str, Any]) -> str:
     """
     data = canonical_dict(value) if isinstance(value, BaseModel) else value
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def upgraded_values(
+    connector_cls: Any, values: Mapping[str, Any], from_version: int
+) -> dict[str, Any]:
+    """Stored public ``values`` of ``from_version`` in the shape of the connector's current
+    ``config_version``: its ``migrate_config`` runs when the stored version is older."""
+    if from_version < connector_cls.config_version:
+        return dict(connector_cls.migrate_config(dict(values), from_version))
+    return dict(values)
+
+
+def stored_config_problems(
+    connector_cls: Any, values: Mapping[str, Any], from_version: int, secret_names: set[str]
+) -> list[str]:
+    """Why stored values no longer make a valid ``Config`` (after any migration): the names
+    of the failing fields (``"(config)"`` for a model-wide error); empty when they do.
+
+    Secrets are not decrypted for this: a stored secret's own checks are skipped.
+    """
+    try:
+        values = upgraded_values(connector_cls, values, from_version)
+    except Exception:  # a migration that crashes leaves the connection to be edited
+        return ["(migration)"]
+    placeholders = dict.fromkeys(secret_names, "x")
+    try:
+        merge_config(connector_cls.Config, values, placeholders)
+    except ValidationError as exc:
+        failing = {str(e["loc"][0]) if e.get("loc") else "(config)" for e in exc.errors()}
+        return sorted(failing - secret_names)
+    except Exception:
+        return ["(config)"]
+    return []
