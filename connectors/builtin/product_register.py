@@ -117,3 +117,17 @@ class ProductRegisterConnector(Connector[ProductRegisterConfig]):
             dataclasses.replace(product, price=round_price(product.price, rules))
             for product in self._register().search_products(q=q, price_list=price_list, limit=limit)
         ]
+
+    def product_details(
+        self, config: BaseModel, *, code: str, price_list: str | None = None, quantity: Any = 1
+    ) -> Product:
+        """The product with exactly this ``code``, priced by the rules."""
+        for product in self.search_products(config, q=code, price_list=price_list, limit=20):
+            if product.code == code:
+                return product
+        raise ConnectorError(
+            gettext('The product register has no product with the code "%(code)s".')
+            % {"code": code},
+            code="product_not_found",
+            technical=f"register code={code!r} -> no product",
+        )
