@@ -20,6 +20,9 @@ for a plural). The defaults speak of a *Base URL*; override the entries you word
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -266,3 +269,22 @@ class HttpConnector[C: BaseModel](Connector[C]):
         if exc.unreachable and getattr(config, "fallback_to_register", False) and register:
             return register
         raise exc
+
+
+def body_text(response: httpx.Response, limit: int = 200) -> str:
+    """A short, readable version of an error body: a JSON ``message`` (and ``description``),
+    or the text of an HTML page, at most ``limit`` characters."""
+    try:
+        data = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict) and data.get("message"):
+        text = str(data["message"]).strip()
+        if data.get("description"):
+            text += f" {str(data['description']).strip()}"
+        return text[:limit]
+    raw = response.content[: 4 * limit].decode("utf-8", errors="replace")
+    if "<" in raw:
+        raw = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", raw)
+        raw = re.sub(r"(?s)<[^>]*>", " ", raw)
+    return " ".join(html.unescape(raw).split())[:limit]

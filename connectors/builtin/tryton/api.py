@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import html
 import json
 import re
 from collections.abc import Sequence
@@ -21,11 +20,10 @@ import httpx
 from django.utils.translation import gettext, gettext_lazy as _
 
 from connectors.builtin.tryton.config import ErrorCode, TrytonConfig, TrytonError
-from connectors.http_connector import GATEWAY_STATUSES, HttpConnector
+from connectors.http_connector import GATEWAY_STATUSES, HttpConnector, body_text
 
 #: A safety stop for paging through a list that never ends.
 MAX_RECORDS = 10_000
-_SNIPPET = 200
 # The Tryton module that brings each model the connector reads (for "module missing").
 _MODULE_OF = {
     "product.price_list": "product_price_list",
@@ -89,24 +87,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _body_text(response: httpx.Response) -> str:
-    """A short, readable version of an error body: Tryton's JSON message or the HTML's text."""
-    try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict) and data.get("message"):
-        text = _text(data["message"])
-        if data.get("description"):
-            text += f" {_text(data['description'])}"
-        return text[:_SNIPPET]
-    raw = response.content[: 4 * _SNIPPET].decode("utf-8", errors="replace")
-    if "<" in raw:
-        raw = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", raw)
-        raw = re.sub(r"(?s)<[^>]*>", " ", raw)
-    return " ".join(html.unescape(raw).split())[:_SNIPPET]
-
-
 def _b64json(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
 
@@ -167,7 +147,7 @@ class TrytonSession:
                 )
                 % {"url": self.base},
                 code=ErrorCode.NOT_TRYTON,
-                technical=self._redact(f"{technical}; body starts {_body_text(response)!r}"),
+                technical=self._redact(f"{technical}; body starts {body_text(response)!r}"),
             )
         return version[:50]
 
@@ -328,7 +308,7 @@ class TrytonSession:
             return json.loads(response.content, object_hook=_decode_object, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self._unexpected(
-                method, url, f"not JSON ({exc}); body starts {_body_text(response)!r}"
+                method, url, f"not JSON ({exc}); body starts {body_text(response)!r}"
             ) from None
 
     def _unexpected(self, method: str, url: str, problem: str) -> TrytonError:
@@ -351,7 +331,7 @@ class TrytonSession:
             )
             % {"status": response.status_code},
             code=ErrorCode.SERVER_ERROR,
-            technical=self._redact(f"{technical}; {_body_text(response)!r}"),
+            technical=self._redact(f"{technical}; {body_text(response)!r}"),
             details={"http_status": response.status_code},
             unreachable=unreachable,
         )
@@ -362,7 +342,7 @@ class TrytonSession:
         if 200 <= status < 300:
             return
         technical = f"{method} {url} -> HTTP {status}"
-        body = _body_text(response)
+        body = body_text(response)
         is_json = response.headers.get("content-type", "").startswith("application/json")
         if status == 500 and body.endswith(f"'{model}'") and model in _MODULE_OF:
             wording = "module"  # Tryton answers an unknown model with a KeyError
