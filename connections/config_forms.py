@@ -438,7 +438,8 @@ class ConfigItem:
     @property
     def choices_trigger(self) -> str:
         """The htmx trigger that (re)loads the choices: on load and when a dependency changes."""
-        sources = [f"change from:#id_{config_field_name(name)}" for name in self.spec.depends_on]
+        # The wrappers stay while a choices field's select is swapped, so listen there.
+        sources = [f"change from:#field-{config_field_name(n)}" for n in self.spec.depends_on]
         return ", ".join(["load", *sources])
 
 

@@ -77,5 +77,9 @@ def test_tryton_credentials_fill_the_company_list_from_the_server(
     expect(company.locator("option", has_text="Demo Office Supplies (EUR)")).to_have_count(1)
     expect(dialog.locator("#choices-message-config__company")).to_be_hidden()
     price_list = dialog.locator("select[name=config__price_list]")
-    company.select_option(str(tryton_server.company_id))
     expect(price_list.locator("option", has_text="None: use list prices")).to_have_count(1)
+    options = price_list.locator("option")
+    expect(options).not_to_have_count(1)  # the price lists of the company came too
+    with page.expect_response("**/connector-choices/") as reloaded:
+        company.select_option(str(tryton_server.company_id))
+    assert "None: use list prices" in reloaded.value.text()

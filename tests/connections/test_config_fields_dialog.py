@@ -16,7 +16,7 @@ from connections.forms import ConnectionForm
 from connections.models import ConnectionEvent, ERPConnection
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus
-from tests.connections.test_dialog_views import ADD_URL, HTMX, edit_url, rest_values
+from tests.connections.test_dialog_views import HTMX, edit_url, rest_values
 
 pytestmark = pytest.mark.django_db
 CHOICES_URL = "/settings/quote-sync/erp-connections/connector-choices/"
@@ -30,7 +30,7 @@ def block(client: Any, connector: str) -> str:
 def wrapper_of(html: str, name: str) -> str:
     """The opening tag of the field wrapper that holds ``name``."""
     position = html.index(f'name="{name}"')
-    start = max(html.rindex('<div class="field"', 0, position), html.rindex('<div class="field ', 0, position) if '<div class="field ' in html[:position] else -1)
+    start = html.rindex('<div id="field-', 0, position)
     return html[start : html.index(">", start) + 1]
 
 
@@ -61,9 +61,7 @@ def test_help_text_is_a_tooltip_on_an_info_button_described_by_it(manager_client
     button = re.search(r'<button type="button" class="info-button"[^>]*>', html).group(0)
     assert 'aria-label="About Base URL"' in button
     assert 'aria-describedby="id_config__base_url_helptext"' in button
-    assert re.search(
-        r'role="tooltip" id="id_config__base_url_helptext">Address of the ERP', html
-    )
+    assert re.search(r'role="tooltip" id="id_config__base_url_helptext">Address of the ERP', html)
     url_input = re.search(r'<input[^>]*name="config__base_url"[^>]*>', html).group(0)
     assert 'aria-describedby="id_config__base_url_helptext"' in url_input
 
@@ -139,8 +137,10 @@ def test_the_company_field_loads_its_choices_with_htmx(manager_client):
     html = block(manager_client, "tryton")
     container = re.search(r'<div id="choices-config__company"[^>]*>', html).group(0)
     assert f'hx-post="{CHOICES_URL}"' in container
-    assert "change from:#id_config__server_url" in container
-    assert "change from:#id_config__api_key" in container
+    assert "change from:#field-config__server_url" in container
+    assert "change from:#field-config__api_key" in container
+    price_lists = re.search(r'<div id="choices-config__price_list"[^>]*>', html).group(0)
+    assert "change from:#field-config__company" in price_lists
     assert re.search(r'<select name="config__company"', html)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from erpsettings_example_connector import ExampleERPConnector
 from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 
 from connectors.base import Capability, Connector, PriceList, TestResult, TestStatus
@@ -28,7 +29,6 @@ from connectors.testing import (
     demo_erp,
     sample_values,
 )
-from erpsettings_example_connector import ExampleERPConnector
 
 # --------------------------------------------------------------------------- they pass
 
@@ -139,9 +139,7 @@ def test_a_test_that_ignores_the_timeout_fails() -> None:
         return TestResult(TestStatus.ERROR, "late", error_code="late")
 
     cls = broken(test_connection=test_connection)
-    message = fails(
-        check_test_never_raises, cls, lambda url: sample_values(cls, url), match="took"
-    )
+    message = fails(check_test_never_raises, cls, lambda url: sample_values(cls, url), match="took")
     assert "configured timeout" in message
 
 
