@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -169,6 +169,26 @@ def _origin(url: Any) -> tuple[str, str, int | None] | None:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def connection_secrets_for(
+    *, connection: ERPConnection | None, connector_key: str, values: Mapping[str, Any]
+) -> dict[str, str]:
+    """The stored secrets a dialog request may use with the posted ``values`` (``{name:
+    raw value}``): none for another connector, or when a URL field points at another
+    server, so a stored secret never follows a changed address."""
+    if connection is None or connection.connector_key != connector_key:
+        return {}
+    connector_cls = registry.get_connector_class(connector_key)
+    for spec in field_specs(connector_cls.Config):
+        if spec.kind == "url" and _origin(connection.config.get(spec.name)) != _origin(
+            values.get(spec.name)
+        ):
+            return {}
+    try:
+        return connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable:
+        return {}
 
 
 def secrets_rebind_check(

@@ -432,12 +432,10 @@ def connector_choices(request: HtmxHttpRequest) -> HttpResponse:
     connection = None
     if request.POST.get("connection", "").isdigit():
         connection = ERPConnection.objects.filter(pk=int(request.POST["connection"])).first()
-    stored: dict[str, str] = {}
-    if connection is not None and connection.connector_key == key:
-        try:
-            stored = services.connection_stored_secrets(connection=connection)
-        except crypto.SecretsUnreadable:
-            stored = {}
+    posted = {k.removeprefix("config__"): v for k, v in request.POST.items()}
+    stored = services.connection_secrets_for(
+        connection=connection, connector_key=key, values=posted
+    )
     outcome = config_choices(
         connector=connector_cls(connector_context()),
         field_name=field_name,

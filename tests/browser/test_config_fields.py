@@ -44,7 +44,7 @@ def test_help_is_a_tooltip_reached_with_the_keyboard(page: Page, log_in, manager
     log_in(page, "manager")
     dialog = open_add(page, LABELS["en"])
     dialog.get_by_label("Quote connector", exact=True).select_option("rest_json")
-    info = dialog.get_by_role("button", name="About Base URL")
+    info = dialog.locator("#field-config__base_url").get_by_role("button", name="More information")
     tooltip = dialog.locator("#id_config__base_url_helptext")
     expect(tooltip).to_be_hidden()
     dialog.locator("[name=config__base_url]").focus()

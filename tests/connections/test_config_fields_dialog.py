@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 
+from connections import crypto
 from connections.forms import ConnectionForm
 from connections.models import ConnectionEvent, ERPConnection
 from connectors import registry
@@ -59,7 +60,7 @@ def test_help_text_is_a_tooltip_on_an_info_button_described_by_it(manager_client
     html = block(manager_client, "rest_json")
     assert 'class="help"' not in html
     button = re.search(r'<button type="button" class="info-button"[^>]*>', html).group(0)
-    assert 'aria-label="About Base URL"' in button
+    assert 'aria-label="More information"' in button
     assert 'aria-describedby="id_config__base_url_helptext"' in button
     assert re.search(r'role="tooltip" id="id_config__base_url_helptext">Address of the ERP', html)
     url_input = re.search(r'<input[^>]*name="config__base_url"[^>]*>', html).group(0)
@@ -278,3 +279,56 @@ def test_the_migration_runs_on_the_next_edit_and_is_recorded(manager_client, mak
     event = ConnectionEvent.objects.filter(connection=connection).latest("pk")
     assert event.changes["config_version"] == [1, 2]
     assert not ERPConnection.objects.get(pk=connection.pk).needs_attention
+
+
+class SiteConfig(BaseModel):
+    base_url: AnyHttpUrl = Field(title="Base URL")
+    token: SecretStr | None = Field(None, title="Token")
+    site: str = Field(
+        "", title="Site", json_schema_extra={"choices_from": "sites", "depends_on": ["base_url"]}
+    )
+
+
+class SitesConnector(Connector[SiteConfig]):
+    key = "sites_test"
+    label = "Sites (test)"
+    Config = SiteConfig
+
+    def check(self, config: SiteConfig) -> TestResult:
+        return TestResult(TestStatus.OK, "fine")
+
+    def sites(self, config: SiteConfig) -> list[tuple[str, str]]:
+        return [("main", "with the stored token" if config.token else "without a token")]
+
+
+@pytest.fixture
+def sites_connection(monkeypatch, make_connection):
+    monkeypatch.setattr(registry, "_connectors", dict(registry._connectors))
+    registry.register(SitesConnector)
+    return make_connection(
+        "Sites",
+        connector_key="sites_test",
+        config={"base_url": "https://erp.example.com/"},
+        secrets=crypto.encrypt_secrets({"token": "s3cret"}),
+    )
+
+
+def site_choices(client: Any, connection: ERPConnection, base_url: str) -> str:
+    values = {
+        "connector": "sites_test",
+        "field": "site",
+        "connection": str(connection.pk),
+        "config__base_url": base_url,
+        "config__token": "",
+    }
+    return client.post(CHOICES_URL, values, headers=HTMX).content.decode()
+
+
+def test_choices_of_a_saved_connection_use_its_stored_secret(manager_client, sites_connection):
+    html = site_choices(manager_client, sites_connection, "https://erp.example.com/")
+    assert "with the stored token" in html
+
+
+def test_a_stored_secret_never_follows_a_changed_server_address(manager_client, sites_connection):
+    html = site_choices(manager_client, sites_connection, "https://elsewhere.example.net/")
+    assert "without a token" in html and "s3cret" not in html
