@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ from connections.proofs import (
 )
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
-from connectors.schema import field_specs, merge_config, split_config
+from connectors.schema import field_specs, merge_config, split_config, upgraded_values
 
 TESTS_PER_MINUTE = 10
 
@@ -170,11 +170,20 @@ def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
         return set()
 
 
+def connection_config_values(*, connection: ERPConnection) -> dict[str, Any]:
+    """The saved public values in the installed connector's current shape (its
+    ``migrate_config`` applied in memory; the row changes only when it is saved)."""
+    connector_cls = registry.get_connector_class(connection.connector_key)
+    return upgraded_values(connector_cls, connection.config, connection.config_version)
+
+
 def connection_config(*, connection: ERPConnection) -> BaseModel:
     """The saved configuration as the connector's validated ``Config``, secrets resolved."""
     connector_cls = registry.get_connector_class(connection.connector_key)
     return merge_config(
-        connector_cls.Config, connection.config, connection_stored_secrets(connection=connection)
+        connector_cls.Config,
+        connection_config_values(connection=connection),
+        connection_stored_secrets(connection=connection),
     )
 
 
@@ -188,6 +197,26 @@ def _origin(url: Any) -> tuple[str, str, int | None] | None:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def connection_secrets_for(
+    *, connection: ERPConnection | None, connector_key: str, values: Mapping[str, Any]
+) -> dict[str, str]:
+    """The stored secrets a dialog request may use with the posted ``values`` (``{name:
+    raw value}``): none for another connector, or when a URL field points at another
+    server, so a stored secret never follows a changed address."""
+    if connection is None or connection.connector_key != connector_key:
+        return {}
+    connector_cls = registry.get_connector_class(connector_key)
+    for spec in field_specs(connector_cls.Config):
+        if spec.kind == "url" and _origin(connection.config.get(spec.name)) != _origin(
+            values.get(spec.name)
+        ):
+            return {}
+    try:
+        return connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable:
+        return {}
 
 
 def secrets_rebind_check(
@@ -458,6 +487,7 @@ def connection_create(
         scope=scope,
         sync_connection=sync_connection,
         config=public,
+        config_version=connector_cls.config_version,
         secrets=crypto.encrypt_secrets(secrets) if secrets else "",
         created_by=actor,
         updated_by=actor,
@@ -547,6 +577,9 @@ def connection_update(
         config_changed = new_fingerprint != _fingerprint_of(locked)
     changed_secrets: list[str] = []
     configuration = None
+    # A configuration saved under an older config_version is saved in the current shape
+    # (no new test: its fingerprint, read through the upgrade, is the same).
+    upgrade = not config_changed and locked.config_version != connector_cls.config_version
     if config_changed:
         _check_proof(
             actor=actor,
@@ -556,6 +589,7 @@ def connection_update(
             connection=locked,
             proof=proof,
         )
+    if config_changed or upgrade:
         public, secrets = split_config(config)
         try:
             old_secrets = connection_stored_secrets(connection=locked)
@@ -567,6 +601,7 @@ def connection_update(
         configuration = (
             connector_key,
             public,
+            connector_cls.config_version,
             crypto.encrypt_secrets(secrets) if secrets else "",
             sync_connection,
         )
@@ -634,7 +669,7 @@ def _write_update(
     scope: str,
     users: list[Any],
     groups: list[Group],
-    configuration: tuple[str, dict[str, Any], str, SyncConnection | None] | None,
+    configuration: tuple[str, dict[str, Any], int, str, SyncConnection | None] | None,
     changed_secrets: list[str],
 ) -> ERPConnection:
     """Write onto ``locked`` the fields whose new value differs from ``base`` (the copy
@@ -646,6 +681,7 @@ def _write_update(
         "scope": locked.scope,
         "sync_connection": locked.sync_connection_id,
         "config": locked.config,
+        "config_version": locked.config_version,
     }
     update_fields: list[str] = []
     for field, value in (("name", name), ("description", description), ("scope", scope)):
@@ -658,10 +694,11 @@ def _write_update(
         (
             locked.connector_key,
             locked.config,
+            locked.config_version,
             locked.secrets,
             locked.sync_connection,
         ) = configuration
-        update_fields += ["connector_key", "config", "secrets", "sync_connection"]
+        update_fields += ["connector_key", "config", "config_version", "secrets", "sync_connection"]
     old_users = set(locked.users.values_list("pk", flat=True))
     old_groups = set(locked.groups.values_list("pk", flat=True))
     specific = locked.scope == ERPConnection.Scope.SPECIFIC
@@ -683,6 +720,7 @@ def _write_update(
         "scope": locked.scope,
         "sync_connection": locked.sync_connection_id,
         "config": locked.config,
+        "config_version": locked.config_version,
     }
     changes = _changes(before, after)
     if changed_secrets:

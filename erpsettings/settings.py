@@ -152,7 +152,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out login before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "erpsettings.auth.LoginThrottlingBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -193,3 +193,8 @@ def test_a_forged_forwarded_proto_does_not_make_a_request_secure(client):
 
     request = RequestFactory().get("/", HTTP_X_FORWARDED_PROTO="https")
     assert not request.is_secure()
+
+
+def test_a_login_without_a_request_is_not_throttled_but_still_checked(client, manager, password):
+    assert client.login(username="manager", password=password)
+    assert not client.login(username="manager", password="wrong")
