@@ -35,6 +35,7 @@ class ListQuery:
     sort: str = "name"
     descending: bool = False
     deleted: bool = False
+    unavailable: bool = False
     page: int = 1
 
     @classmethod
@@ -53,6 +54,7 @@ class ListQuery:
             sort=sort,
             descending=descending,
             deleted=params.get("deleted") in {"1", "on", "true"},
+            unavailable=params.get("unavailable") in {"1", "on", "true"},
             page=page,
         )
 
@@ -66,6 +68,7 @@ class ListQuery:
             "q": self.q,
             "sort": self.sort_param,
             "deleted": "1" if self.deleted else "",
+            "unavailable": "1" if self.unavailable else "",
             "page": str(self.page) if self.page > 1 else "",
         }
         values.update({k: str(v) if v not in (None, False) else "" for k, v in overrides.items()})
@@ -85,12 +88,15 @@ def _count_of(through: Any) -> Subquery:
 
 
 def connection_list(*, query: ListQuery) -> Page:
-    """One page of live or deleted connections, searched by name and sorted."""
+    """One page of live or deleted connections, searched by name, optionally only the
+    unavailable ones, and sorted."""
     qs: QuerySet[ERPConnection] = (
         ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
     )
     if query.q:
         qs = qs.filter(name__icontains=query.q)
+    if query.unavailable and not query.deleted:
+        qs = qs.filter(available=False)
     qs = qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
         user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
         group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
