@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from connections import services
 from connections.context import connector_context
@@ -173,7 +173,12 @@ def within_time_limit(seconds: int, call: Callable[[], TestResult]) -> TestResul
     except _TimeLimitReached:
         return TestResult(
             TestStatus.ERROR,
-            _("No answer within %(seconds)d seconds.") % {"seconds": seconds},
+            ngettext(
+                "No answer within %(seconds)d second.",
+                "No answer within %(seconds)d seconds.",
+                seconds,
+            )
+            % {"seconds": seconds},
             technical_message=f"health check stopped after {seconds + GRACE_SECONDS} s",
             error_code="timeout",
             duration_ms=int((time.monotonic() - started) * 1000),
