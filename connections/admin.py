@@ -183,7 +183,7 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         ).order_by("-enqueued_at")[:HEALTH_CHECK_RESULTS_SHOWN]
         rows = [
             (
-                reverse("admin:django_tasks_db_dbtaskresult_change", args=[result.pk]),
+                reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk]),
                 date_format(timezone.localtime(result.enqueued_at), "SHORT_DATETIME_FORMAT"),
                 result.get_status_display(),
                 (result.return_value or {}).get("status", "-"),
