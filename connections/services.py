@@ -314,18 +314,11 @@ def connection_result_record(
     }
     live = ERPConnection.objects.filter(pk=connection.pk)
     with transaction.atomic():
-        changed = False
-        if availability:
-            changed = bool(
-                live.filter(available=not available).update(
-                    available=available,
-                    availability_message="" if available else message,
-                    availability_changed_at=now,
-                    **fields,
-                )
-            )
-            if not changed and not available:
-                fields["availability_message"] = message
+        changed = availability and _availability_flip(
+            connection=connection, available=available, message=message, status=status, **fields
+        )
+        if availability and not changed and not available:
+            fields["availability_message"] = message  # the latest reason
         if not changed and not live.update(**fields):
             return None  # deleted while it was being tested
         logged = (
@@ -348,23 +341,41 @@ def connection_result_record(
                 action=ConnectionEvent.Action.CHECK if automatic else ConnectionEvent.Action.TEST,
                 changes=changes,
             )
-        if changed:
-            transaction.on_commit(
-                partial(
-                    notifications.availability_notify,
-                    connection_id=connection.pk,
-                    available=available,
-                    message=message,
-                    status=status,
-                )
-            )
     for name, value in fields.items():
         setattr(connection, name, value)
-    if changed:
-        connection.available = available
-        connection.availability_message = "" if available else message
-        connection.availability_changed_at = now
     return RecordedResult(available=available, changed=changed, logged=logged)
+
+
+def _availability_flip(
+    *, connection: ERPConnection, available: bool, message: str, status: str, **fields: Any
+) -> bool:
+    """Make a live connection available or unavailable, with ``fields`` in the same UPDATE.
+
+    Conditional (``WHERE available = <old>``): of concurrent callers only one flips it, and
+    only that one has the administrators told, after its commit. True when it flipped.
+    """
+    now = timezone.now()
+    flipped = ERPConnection.objects.filter(pk=connection.pk, available=not available).update(
+        available=available,
+        availability_message="" if available else message,
+        availability_changed_at=now,
+        **fields,
+    )
+    if not flipped:
+        return False
+    connection.available = available
+    connection.availability_message = "" if available else message
+    connection.availability_changed_at = now
+    transaction.on_commit(
+        partial(
+            notifications.availability_notify,
+            connection_id=connection.pk,
+            available=available,
+            message=message,
+            status=status,
+        )
+    )
+    return True
 
 
 def connection_saved_config(
@@ -627,6 +638,11 @@ def connection_update(
         changes["users"] = [sorted(old_users), sorted(new_users)]
     if new_groups != old_groups:
         changes["groups"] = [sorted(old_groups), sorted(new_groups)]
+    # A new proof says these very values just tested OK: no longer unavailable.
+    if new_fingerprint != old_fingerprint and _availability_flip(
+        connection=connection, available=True, message="", status="ok"
+    ):
+        changes["available"] = [False, True]
     if changes:
         event_record(
             connection=connection,
