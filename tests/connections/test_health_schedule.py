@@ -49,10 +49,17 @@ def test_the_interval_comes_from_the_setting(settings):
     assert health.health_slot(at) == at.replace(minute=0, second=0)
 
 
-def test_default_interval_is_15_minutes():
+def test_interval_is_read_from_the_environment_with_15_minutes_by_default(monkeypatch):
+    import importlib
+
     from erpsettings import settings as project_settings
 
-    assert project_settings.ERP_HEALTH_INTERVAL == 15
+    monkeypatch.delenv("ERP_HEALTH_INTERVAL", raising=False)
+    assert importlib.reload(project_settings).ERP_HEALTH_INTERVAL == 15
+    monkeypatch.setenv("ERP_HEALTH_INTERVAL", "5")
+    assert importlib.reload(project_settings).ERP_HEALTH_INTERVAL == 5
+    monkeypatch.undo()
+    importlib.reload(project_settings)
 
 
 @pytest.mark.django_db
