@@ -68,6 +68,11 @@ def connections_claim(*, now: datetime | None = None, force: bool = False) -> li
     )
 
 
+def claims_release(*, connection_ids: list[int]) -> None:
+    """Give claimed connections back, so that the next scheduler run checks them."""
+    ERPConnection.all_objects.filter(pk__in=connection_ids).update(health_slot=None)
+
+
 @dataclass(frozen=True)
 class CheckOutcome:
     """The result of one connection's health check."""

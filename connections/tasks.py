@@ -37,8 +37,13 @@ def health_checks_schedule(*, force: bool = False) -> Schedule:
     """Enqueue a check of every live connection not yet claimed in this interval."""
     claimed = health.connections_claim(force=force)
     result_ids = []
-    for connection_id in claimed:
-        result = connection_health_check.enqueue(connection_id=connection_id)
+    for done, connection_id in enumerate(claimed):
+        try:
+            result = connection_health_check.enqueue(connection_id=connection_id)
+        except Exception:
+            # The backend failed: the next run (here or on another machine) takes the rest.
+            health.claims_release(connection_ids=claimed[done:])
+            raise
         result_ids.append(result.id)
     logger.debug("Enqueued %d health checks", len(claimed))
     return Schedule(enqueued=claimed, result_ids=result_ids)

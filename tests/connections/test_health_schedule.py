@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from io import StringIO
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -80,6 +81,28 @@ def test_force_claims_connections_already_checked_in_this_interval(make_connecti
     assert health.connections_claim() == [connection.pk]
     assert health.connections_claim() == []
     assert health.connections_claim(force=True) == [connection.pk]
+
+
+@pytest.mark.django_db
+def test_connections_not_enqueued_when_the_backend_fails_are_left_for_the_next_run(
+    make_connection, monkeypatch
+):
+    first, second, third = (make_connection(name) for name in ("A", "B", "C"))
+    real_enqueue = tasks.connection_health_check.enqueue
+    calls: list[int] = []
+
+    def failing_enqueue(**kwargs: Any) -> Any:
+        calls.append(kwargs["connection_id"])
+        if len(calls) == 2:
+            raise ConnectionError("queue down")
+        return real_enqueue(**kwargs)
+
+    monkeypatch.setattr(tasks, "connection_health_check", SimpleNamespace(enqueue=failing_enqueue))
+    with pytest.raises(ConnectionError):
+        tasks.health_checks_schedule()
+    assert _queued_ids() == [first.pk]
+    monkeypatch.undo()
+    assert tasks.health_checks_schedule().enqueued == [second.pk, third.pk]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,14 +9,17 @@ table; the exit code is 1 when any check failed. ``--loop`` repeats every interv
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from connections import health, tasks
 from connections.health import CheckOutcome
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -84,9 +87,13 @@ class Command(BaseCommand):
     def _loop(self) -> None:
         """The schedule of ``make run``: enqueue, sleep until the next interval, repeat."""
         while True:
-            schedule = tasks.health_checks_schedule()
-            self.stdout.write(f"Enqueued {len(schedule.enqueued)} health checks.")
-            self.stdout.flush()
+            try:
+                schedule = tasks.health_checks_schedule()
+            except DatabaseError:  # e.g. the database restarting: try again next interval
+                logger.exception("Could not schedule the health checks")
+            else:
+                self.stdout.write(f"Enqueued {len(schedule.enqueued)} health checks.")
+                self.stdout.flush()
             close_old_connections()  # hold no database connection while sleeping
             length = health.health_interval().total_seconds()
             time.sleep(length - time.time() % length + 1)
