@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from io import StringIO
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -88,16 +87,18 @@ def test_connections_not_enqueued_when_the_backend_fails_are_left_for_the_next_r
     make_connection, monkeypatch
 ):
     first, second, third = (make_connection(name) for name in ("A", "B", "C"))
-    real_enqueue = tasks.connection_health_check.enqueue
-    calls: list[int] = []
+    from django_tasks_db.backend import DatabaseBackend
 
-    def failing_enqueue(**kwargs: Any) -> Any:
+    real_enqueue = DatabaseBackend.enqueue
+    calls: list[Any] = []
+
+    def failing_enqueue(self: Any, task: Any, args: Any, kwargs: Any) -> Any:
         calls.append(kwargs["connection_id"])
         if len(calls) == 2:
             raise ConnectionError("queue down")
-        return real_enqueue(**kwargs)
+        return real_enqueue(self, task, args, kwargs)
 
-    monkeypatch.setattr(tasks, "connection_health_check", SimpleNamespace(enqueue=failing_enqueue))
+    monkeypatch.setattr(DatabaseBackend, "enqueue", failing_enqueue)
     with pytest.raises(ConnectionError):
         tasks.health_checks_schedule()
     assert _queued_ids() == [first.pk]
