@@ -45,7 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "ninja",
     "connections",
+    "quotes",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0002_support_group'),
+        ('connections', '0003_erpconnection_scope_index'),
     ]
 
     operations = [
