@@ -123,21 +123,20 @@ def connection_probe(*, connection: ERPConnection) -> TestResult:
     Never raises for what a connector does: a missing connector, an invalid configuration,
     a connector that raises or one that does not return in time each yield an ``error``.
     """
-    saved = services.connection_saved_config(connection=connection)
-    if isinstance(saved, TestResult):
-        return saved
-    connector_cls, config = saved
-    seconds = _time_limit(config)
     try:
+        saved = services.connection_saved_config(connection=connection)
+        if isinstance(saved, TestResult):
+            return saved
+        connector_cls, config = saved
         connector = connector_cls(connector_context())
-    except Exception as exc:  # a plugin's bug must not stop the worker
+    except Exception as exc:  # a plugin's bug (its Config, migrate_config or __init__)
         return TestResult(
             TestStatus.ERROR,
             _("The connector failed unexpectedly."),
             technical_message=f"{type(exc).__name__}: {exc}",
             error_code="connector_crashed",
         )
-    return within_time_limit(seconds, lambda: run_test(connector, config))
+    return within_time_limit(_time_limit(config), lambda: run_test(connector, config))
 
 
 def _time_limit(config: Any) -> int:

@@ -138,12 +138,12 @@ class BlockingConnector(Connector):
 
 
 @pytest.fixture
-def test_connectors() -> Iterator[None]:
+def test_connectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two connectors above, registered for one test only (a copy of the registry)."""
+    registry.load_plugins()
+    monkeypatch.setattr(registry, "_connectors", dict(registry._connectors))
     registry.register(RaisingConnector)
     registry.register(BlockingConnector)
-    yield
-    registry.unregister(RaisingConnector.key)
-    registry.unregister(BlockingConnector.key)
 
 
 @pytest.mark.usefixtures("test_connectors")
@@ -154,6 +154,21 @@ def test_connector_that_raises_yields_an_error_result_not_a_crash(make_connectio
     assert "RuntimeError: plugin bug" in result["technical_message"]
     connection.refresh_from_db()
     assert connection.available is False
+
+
+@pytest.mark.usefixtures("test_connectors")
+def test_connector_whose_config_migration_raises_yields_an_error_result(
+    make_connection, monkeypatch
+):
+    def broken(values: Any, from_version: int) -> Any:
+        raise KeyError("old_field")
+
+    monkeypatch.setattr(RaisingConnector, "config_version", 2, raising=False)
+    monkeypatch.setattr(RaisingConnector, "migrate_config", staticmethod(broken), raising=False)
+    connection = make_connection("Old", connector_key="test_raises", config={})
+    result = tasks.connection_health_check.call(connection_id=connection.pk)
+    assert result["status"] == "error" and result["error_code"] == "connector_crashed"
+    assert "KeyError" in result["technical_message"]
 
 
 @pytest.mark.usefixtures("test_connectors")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0003_erpconnection_scope_index'),
+        ('connections', '0004_erpconnection_config_version'),
     ]
 
     operations = [
