@@ -123,8 +123,8 @@ def test_the_migration_fills_the_keys_and_renames_live_names_that_now_collide():
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("connections", "0004_erpconnection_config_version")])
-    old = executor.loader.project_state([("connections", "0004_erpconnection_config_version")]).apps
+    executor.migrate([("connections", "0005_availability")])
+    old = executor.loader.project_state([("connections", "0005_availability")]).apps
     OldConnection = old.get_model("connections", "ERPConnection")
     # Distinct under lower() on both databases, one name under the new key.
     kept = OldConnection.objects.create(name="Ärger Straße", connector_key="rest_json")

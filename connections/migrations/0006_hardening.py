@@ -71,7 +71,7 @@ def grant_support_sync_connections(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0004_erpconnection_config_version"),
+        ("connections", "0005_availability"),
         ("axes", "0010_accessattemptexpiration"),
     ]
 
