@@ -13,8 +13,12 @@ import hmac
 import json
 from typing import Any
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
@@ -52,10 +56,55 @@ def config_fingerprint(
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def proof_issue(*, fingerprint: str, user_id: int, connection_id: int | None) -> str:
-    """A signed, timestamped token for one successful test."""
-    payload: dict[str, Any] = {"fp": fingerprint, "u": user_id, "c": connection_id}
+@dataclass(frozen=True)
+class TestClaim:
+    """The test a proof stands for: it becomes the saved connection's last test."""
+
+    __test__ = False
+
+    at: datetime
+    user_id: int
+    status: str
+    message: str
+
+
+def proof_issue(
+    *,
+    fingerprint: str,
+    user_id: int,
+    connection_id: int | None,
+    status: str = "ok",
+    message: str = "",
+    tested_at: datetime | None = None,
+) -> str:
+    """A signed, timestamped token for one successful test.
+
+    Besides the fingerprint it carries the test's time, status and user message (never a
+    configuration value), so the save can record the test that allowed it.
+    """
+    at = tested_at or timezone.now()
+    payload: dict[str, Any] = {
+        "fp": fingerprint,
+        "u": user_id,
+        "c": connection_id,
+        "t": at.isoformat(),
+        "s": status,
+        "m": message[:1000],
+    }
     return signing.dumps(payload, salt=PROOF_SALT, compress=False)
+
+
+def _claim(payload: dict[str, Any]) -> TestClaim:
+    try:
+        at = datetime.fromisoformat(str(payload["t"]))
+    except (KeyError, ValueError):
+        at = timezone.now()
+    return TestClaim(
+        at=at,
+        user_id=int(payload.get("u") or 0),
+        status=str(payload.get("s") or "ok"),
+        message=str(payload.get("m") or ""),
+    )
 
 
 def proof_check(
@@ -65,8 +114,9 @@ def proof_check(
     user_id: int,
     connection_id: int | None,
     max_age: int = PROOF_MAX_AGE,
-) -> None:
-    """Raise :class:`ProofRefused` unless ``token`` proves a test of exactly these values."""
+) -> TestClaim:
+    """Raise :class:`ProofRefused` unless ``token`` proves a test of exactly these values;
+    return the test it stands for."""
     if not token:
         raise ProofRefused(
             _("Test the ERP connection successfully before you save it."), code="proof_missing"
@@ -98,3 +148,4 @@ def proof_check(
             _("The values changed after the last test. Test the ERP connection again."),
             code="proof_changed",
         )
+    return _claim(payload)

@@ -84,6 +84,19 @@ def _count_of(through: Any) -> Subquery:
     )
 
 
+def _with_row_data(qs: QuerySet[ERPConnection]) -> QuerySet[ERPConnection]:
+    """What one row of the list shows."""
+    return qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
+        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
+        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
+    )
+
+
+def connection_row(*, pk: int) -> ERPConnection | None:
+    """One live connection as a row of the list shows it (e.g. after a test)."""
+    return _with_row_data(ERPConnection.objects.filter(pk=pk)).first()
+
+
 def connection_list(*, query: ListQuery) -> Page:
     """One page of live or deleted connections, searched by name and sorted."""
     qs: QuerySet[ERPConnection] = (
@@ -91,10 +104,7 @@ def connection_list(*, query: ListQuery) -> Page:
     )
     if query.q:
         qs = qs.filter(name__icontains=query.q)
-    qs = qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
-        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
-        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
-    )
+    qs = _with_row_data(qs)
     order = SORTS[query.sort]
     if isinstance(order, str):
         order = F(order)
@@ -113,6 +123,47 @@ def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnecti
 def sync_connection_list() -> QuerySet[SyncConnection]:
     """Live sync connections, active and inactive, by name."""
     return SyncConnection.objects.order_by(Lower("name"))
+
+
+def connection_administrators(limit: int = 5) -> list[Any]:
+    """Active staff who may manage ERP connections (directly, by group or as superuser):
+    whom a user without access can ask."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    perm = Q(codename="manage_erpconnection", content_type__app_label="connections")
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(perm).first()
+    users = get_user_model().objects.filter(is_active=True, is_staff=True)
+    if permission is None:
+        users = users.filter(is_superuser=True)
+    else:
+        users = users.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions=permission)
+            | Q(groups__permissions=permission)
+        )
+    return list(users.distinct().order_by(Lower("last_name"), Lower("username"))[:limit])
+
+
+def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
+    """Loaded users and groups as the access dialog's chips show them."""
+    return [Principal("group", g.pk, g.name, "") for g in groups] + [
+        Principal("user", u.pk, u.get_full_name() or u.get_username(), "") for u in users
+    ]
+
+
+def principals_by_ids(*, user_ids: list[int], group_ids: list[int]) -> list[Principal]:
+    """The picked users (active ones) and groups, as the access dialog's chips show them."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+    groups = Group.objects.filter(pk__in=group_ids).order_by(Lower("name"))
+    return principals_of(
+        users=list(users.order_by(Lower("first_name"), Lower("username"))), groups=list(groups)
+    )
 
 
 PRINCIPALS_PER_PAGE = 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,13 @@ from pydantic import BaseModel, ValidationError as PydanticValidationError
 from connections import crypto
 from connections.context import connector_context
 from connections.models import ConnectionEvent, ERPConnection, SyncConnection
-from connections.proofs import ProofRefused, config_fingerprint, proof_check, proof_issue
+from connections.proofs import (
+    ProofRefused,
+    TestClaim,
+    config_fingerprint,
+    proof_check,
+    proof_issue,
+)
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
 from connectors.schema import field_specs, merge_config, split_config
@@ -126,10 +133,18 @@ class ConnectionInvalid(ValidationError):
 
 
 def connection_stored_secrets(*, connection: ERPConnection | None) -> dict[str, str]:
-    """The clear secret values of a saved connection (decrypted only here, on demand)."""
+    """The clear secret values of a saved connection (decrypted only here, on demand).
+
+    Decrypted once per connection instance: later calls in the same request reuse it.
+    """
     if connection is None or not connection.secrets:
         return {}
-    return crypto.decrypt_secrets(connection.secrets)
+    cached = getattr(connection, "_clear_secrets", None)
+    if cached is not None and cached[0] == connection.secrets:
+        return dict(cached[1])
+    clear = crypto.decrypt_secrets(connection.secrets)
+    connection._clear_secrets = (connection.secrets, clear)  # type: ignore[attr-defined]
+    return dict(clear)
 
 
 def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
@@ -148,6 +163,33 @@ def connection_config(*, connection: ERPConnection) -> BaseModel:
     return merge_config(
         connector_cls.Config, connection.config, connection_stored_secrets(connection=connection)
     )
+
+
+def connection_saved_fingerprint(*, connection: ERPConnection | None) -> str:
+    """The fingerprint of what a test of the saved values depends on ("" when unreadable)."""
+    if connection is None:
+        return ""
+    try:
+        return config_fingerprint(
+            connector_key=connection.connector_key,
+            config=connection_config(connection=connection),
+            sync_connection_id=connection.sync_connection_id,
+        )
+    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
+        return ""
+
+
+def connection_name_taken(*, name: str, connection: ERPConnection | None) -> bool:
+    """Whether another live connection already has this name (the model's constraint)."""
+    candidate = ERPConnection(name=name.strip())
+    if connection is not None:
+        candidate.pk = connection.pk
+        candidate._state.adding = False
+    try:
+        candidate.validate_constraints()
+    except ValidationError:
+        return True
+    return False
 
 
 def _origin(url: Any) -> tuple[str, str, int | None] | None:
@@ -207,13 +249,17 @@ def _rate_limit(actor: User) -> None:
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """A test's result and, when it succeeded, the proof that allows saving these values."""
+    """A test's result and, when it succeeded, the proof that allows saving these values.
+
+    ``of_saved``: the values tested are the saved connection's, so its row was updated.
+    """
 
     __test__ = False
 
     result: TestResult
     proof: str | None
     fingerprint: str
+    of_saved: bool = False
 
 
 def connection_test(
@@ -229,7 +275,9 @@ def connection_test(
 
     Refuses (``ConnectionInvalid``) a kept secret aimed at a new server address and too many
     tests per minute. A successful test returns a proof bound to the values, the user and
-    the connection; a saved connection's last-test columns and history are updated.
+    the connection, carrying the test itself (it becomes the last test when saved). A test
+    of a saved connection's own values updates its last test; a test of changed, unsaved
+    values is only recorded in its history, as a test of changes.
     """
     connector_cls = registry.get_connector_class(connector_key)
     secrets_rebind_check(
@@ -247,23 +295,50 @@ def connection_test(
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
+    tested_at = timezone.now()
     proof = None
     if result.succeeded:
         proof = proof_issue(
             fingerprint=fingerprint,
             user_id=actor.pk,
             connection_id=connection.pk if connection else None,
+            status=str(result.status),
+            message=str(result.message),
+            tested_at=tested_at,
         )
-    if connection is not None:
-        _record_test(actor=actor, connection=connection, result=result)
-    return TestOutcome(result=result, proof=proof, fingerprint=fingerprint)
+    of_saved = connection is not None and hmac.compare_digest(
+        fingerprint, connection_saved_fingerprint(connection=connection)
+    )
+    if connection is not None and of_saved:
+        _record_test(actor=actor, connection=connection, result=result, at=tested_at)
+    elif connection is not None:
+        event_record(
+            connection=connection,
+            actor=actor,
+            action=ConnectionEvent.Action.TEST,
+            changes={**_test_changes(result), "unsaved": True},
+        )
+    return TestOutcome(result=result, proof=proof, fingerprint=fingerprint, of_saved=of_saved)
 
 
-def _record_test(*, actor: User, connection: ERPConnection, result: TestResult) -> None:
-    connection.last_test_at = timezone.now()
-    connection.last_test_by = actor
-    connection.last_test_status = str(result.status)
-    connection.last_test_message = str(result.message)[:1000]
+def _test_changes(result: TestResult) -> dict[str, Any]:
+    return {
+        "status": str(result.status),
+        "error_code": result.error_code,
+        "message": str(result.message)[:300],
+    }
+
+
+def _record_test(
+    *, actor: User | None, connection: ERPConnection, result: TestResult, at: Any = None
+) -> None:
+    _set_last_test(
+        connection,
+        at=at or timezone.now(),
+        actor=actor,
+        status=str(result.status),
+        message=str(result.message),
+    )
     ERPConnection.all_objects.filter(pk=connection.pk).update(
         last_test_at=connection.last_test_at,
         last_test_by=actor,
@@ -274,12 +349,44 @@ def _record_test(*, actor: User, connection: ERPConnection, result: TestResult) 
         connection=connection,
         actor=actor,
         action=ConnectionEvent.Action.TEST,
-        changes={"status": str(result.status), "error_code": result.error_code},
+        changes=_test_changes(result),
     )
 
 
-def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
-    """Test a saved connection as stored (the list's *Test ERP connection*)."""
+def _set_last_test(
+    connection: ERPConnection, *, at: Any, actor: User | None, status: str, message: str
+) -> None:
+    connection.last_test_at = at
+    connection.last_test_by = actor
+    connection.last_test_status = status
+    connection.last_test_message = message[:1000]
+
+
+class TestRefusedByEnvironment(Exception):
+    """A test that this process's settings refused before any ERP was asked (not recorded)."""
+
+    __test__ = False
+
+    def __init__(self, result: TestResult) -> None:
+        super().__init__(result.technical_message or str(result.message))
+        self.result = result
+
+
+# Error codes that say "this machine's settings refused the call", not "the ERP failed".
+ENVIRONMENT_ERROR_CODES = frozenset({"address_not_allowed"})
+
+
+def connection_test_saved(
+    *, actor: User, connection: ERPConnection, record_environment_refusal: bool = True
+) -> TestResult:
+    """Test a saved connection as stored (the list's *Test ERP connection*, the command).
+
+    With ``record_environment_refusal=False`` a test that the environment refused (the
+    secrets cannot be read with these keys, or the address rules refuse the host) raises
+    :class:`TestRefusedByEnvironment` and is not recorded as the connection's last test.
+    """
+    if not record_environment_refusal:
+        _environment_check(connection)
     try:
         config = connection_config(connection=connection)
     except registry.UnknownConnector:
@@ -300,6 +407,15 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
         )
         _record_test(actor=actor, connection=connection, result=result)
         return result
+    if not record_environment_refusal:
+        _rate_limit(actor)
+        result = run_test(
+            registry.get_connector_class(connection.connector_key)(connector_context()), config
+        )
+        if result.error_code in ENVIRONMENT_ERROR_CODES:
+            raise TestRefusedByEnvironment(result)
+        _record_test(actor=actor, connection=connection, result=result)
+        return result
     return connection_test(
         actor=actor,
         connector_key=connection.connector_key,
@@ -307,6 +423,24 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
         sync_connection=connection.sync_connection,
         connection=connection,
     ).result
+
+
+def _environment_check(connection: ERPConnection) -> None:
+    """Raise :class:`TestRefusedByEnvironment` when this process cannot read the secrets."""
+    try:
+        connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable as exc:
+        raise TestRefusedByEnvironment(
+            TestResult(
+                TestStatus.ERROR,
+                _("The stored secrets cannot be read with the configured keys."),
+                technical_message=(
+                    f"{type(exc).__name__}: check ERP_SECRET_KEYS (the keys the secrets were "
+                    "encrypted with; make run uses DEBUG=true, which derives one from SECRET_KEY)"
+                ),
+                error_code="secrets_unreadable",
+            )
+        ) from None
 
 
 def _check_sync_connection(
@@ -339,14 +473,14 @@ def _check_proof(
     sync_connection: SyncConnection | None,
     connection: ERPConnection | None,
     proof: str | None,
-) -> None:
+) -> TestClaim:
     fingerprint = config_fingerprint(
         connector_key=connector_key,
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
     try:
-        proof_check(
+        return proof_check(
             proof,
             fingerprint=fingerprint,
             user_id=actor.pk,
@@ -390,7 +524,7 @@ def connection_create(
     users, groups = list(users), list(groups)
     _check_sync_connection(connector_cls, sync_connection)
     _check_scope(scope, users, groups)
-    _check_proof(
+    claim = _check_proof(
         actor=actor,
         connector_key=connector_key,
         config=config,
@@ -410,6 +544,9 @@ def connection_create(
         created_by=actor,
         updated_by=actor,
     )
+    _set_last_test(
+        connection, at=claim.at, actor=actor, status=claim.status, message=claim.message
+    )
     _save_unique(connection)
     connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
     connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])
@@ -424,7 +561,19 @@ def connection_create(
             "secrets_set": sorted(secrets),
         },
     )
+    _record_claimed_test(connection=connection, actor=actor, claim=claim)
     return connection
+
+
+def _record_claimed_test(*, connection: ERPConnection, actor: User, claim: TestClaim) -> None:
+    """The test that allowed a save, in the history at the time it ran."""
+    event = event_record(
+        connection=connection,
+        actor=actor,
+        action=ConnectionEvent.Action.TEST,
+        changes={"status": claim.status, "error_code": "", "message": claim.message[:300]},
+    )
+    ConnectionEvent.objects.filter(pk=event.pk).update(at=claim.at)
 
 
 @transaction.atomic
@@ -463,16 +612,10 @@ def connection_update(
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
-    try:
-        old_fingerprint = config_fingerprint(
-            connector_key=connection.connector_key,
-            config=connection_config(connection=connection),
-            sync_connection_id=connection.sync_connection_id,
-        )
-    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
-        old_fingerprint = ""
+    old_fingerprint = connection_saved_fingerprint(connection=connection)
+    claim: TestClaim | None = None
     if new_fingerprint != old_fingerprint:
-        _check_proof(
+        claim = _check_proof(
             actor=actor,
             connector_key=connector_key,
             config=config,
@@ -501,6 +644,10 @@ def connection_update(
     connection.config = public
     connection.secrets = crypto.encrypt_secrets(secrets) if secrets else ""
     connection.updated_by = actor
+    if claim is not None:  # the test that allowed this save is the last test of these values
+        _set_last_test(
+            connection, at=claim.at, actor=actor, status=claim.status, message=claim.message
+        )
     _save_unique(connection)
     old_users = set(connection.users.values_list("pk", flat=True))
     old_groups = set(connection.groups.values_list("pk", flat=True))

@@ -30,6 +30,7 @@ help text; both may be lazy translations and are passed on unevaluated. Anything
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import types
 from collections.abc import Mapping
@@ -301,11 +302,17 @@ def field_specs(config_cls: type[BaseModel]) -> list[FieldSpec]:
     """
     if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
         raise UnsupportedFieldType(f"{config_cls!r} is not a pydantic model.")
+    return list(_field_specs(config_cls))
+
+
+@functools.cache
+def _field_specs(config_cls: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    """Read once per ``Config`` class: the specs are pure (frozen) descriptions of it."""
     specs = [
         field_spec(name, info, position)
         for position, (name, info) in enumerate(config_cls.model_fields.items())
     ]
-    return sorted(specs, key=lambda s: s.order)  # stable: ties keep declaration order
+    return tuple(sorted(specs, key=lambda s: s.order))  # stable: ties keep declaration order
 
 
 def check_config_schema(config_cls: type[BaseModel]) -> None:

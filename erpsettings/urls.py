@@ -9,3 +9,5 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", include("connections.urls")),
 ]
+
+handler403 = "connections.views.no_access"
