@@ -18,13 +18,18 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.installed-test: pyproject.toml examples/example_connector/pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e ".[test]" -e examples/example_connector
-	@touch $@ $(VENV)/.installed
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-example
+
+# make run shows the example plugin (and its deliberately broken entry point) too.
+$(VENV)/.installed-example: examples/example_connector/pyproject.toml | $(VENV)/.installed
+	$(PIP) install -e examples/example_connector
+	@touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## make run: set up, migrate, load demo data, start the demo ERP and the app on 127.0.0.1:$(PORT)
-run: install
+run: install $(VENV)/.installed-example
 	DEBUG=true $(PY) manage.py migrate --no-input -v 0
 	DEBUG=true $(PY) manage.py load_demo_data --demo-erp-url http://127.0.0.1:$(DEMO_ERP_PORT)/
 	@echo "Demo ERP on http://127.0.0.1:$(DEMO_ERP_PORT)/  -  application on http://127.0.0.1:$(PORT)/"

@@ -29,6 +29,10 @@ class AliveManager(models.Manager):
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
+# The sync connectors this product knows, by key (a key not listed is shown as it is).
+SYNC_CONNECTOR_LABELS = {"erp_sync": _("ERP synchronisation")}
+
+
 class SyncConnection(models.Model):
     """A connection of an installed sync connector; a quote connection may use one."""
 
@@ -66,6 +70,10 @@ class SyncConnection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sync_connector_label(self) -> str:
+        return str(SYNC_CONNECTOR_LABELS.get(self.sync_connector, self.sync_connector))
 
 
 class ConnectionQuerySet(SoftDeleteQuerySet):

@@ -9,6 +9,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
+from django.utils.translation import gettext_lazy as _
+
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
 from connectors.base import Connector
@@ -251,6 +253,37 @@ class _PrincipalSequence:
         return found
 
 
+CAPABILITY_LABELS = {
+    "price_lists": _("Price lists"),
+    "product_search": _("Product search"),
+    "product_details": _("Product details"),
+    "price_calculation": _("Price calculation"),
+    "place_order": _("Placing orders"),
+    "order_state": _("Order status"),
+}
+
+KIND_LABELS = {
+    "text": _("Text"),
+    "password": _("Password"),
+    "url": _("Web address (URL)"),
+    "integer": _("Whole number"),
+    "decimal": _("Decimal number"),
+    "checkbox": _("Yes/No"),
+    "choice": _("Choice"),
+}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One configuration field in words, as the *Available quote connectors* tab lists it."""
+
+    label: str
+    kind: str
+    required: bool
+    default: str
+    help_text: str
+
+
 @dataclass(frozen=True)
 class ConnectorInfo:
     """What the *Available quote connectors* tab shows of one installed connector."""
@@ -262,7 +295,8 @@ class ConnectorInfo:
     description: str
     capabilities: list[str]
     sync_connection: str
-    fields: list[FieldSpec]
+    fields: list[FieldInfo]
+    texts: list[str]
 
 
 def quote_connector_list() -> list[ConnectorInfo]:
@@ -270,16 +304,49 @@ def quote_connector_list() -> list[ConnectorInfo]:
     return [_connector_info(cls) for cls in registry.connector_classes()]
 
 
+def field_kind_words(spec: FieldSpec) -> str:
+    """A field's kind as an administrator reads it ("Choice: Half up, Half even, Down")."""
+    words = str(KIND_LABELS.get(spec.kind, spec.kind))
+    if spec.kind == "choice":
+        words = f"{words}: {', '.join(str(label) for _value, label in spec.choices)}"
+    return words
+
+
+def field_default_words(spec: FieldSpec) -> str:
+    """The default as the dialog shows it: a choice's label, Yes/No, "-" for none."""
+    from connections.history import display_value
+
+    if spec.secret:
+        return "-"
+    if spec.kind == "checkbox":
+        return str(_("Yes") if spec.default else _("No"))
+    if not spec.has_default:
+        return "-"
+    return display_value(spec, spec.default)
+
+
 def _connector_info(cls: type[Connector]) -> ConnectorInfo:
+    specs = field_specs(cls.Config)
     return ConnectorInfo(
         key=cls.key,
         label=str(cls.label),
         vendor=cls.vendor,
         version=cls.version,
         description=str(cls.description),
-        capabilities=sorted(str(c) for c in cls.capabilities),
+        capabilities=sorted(str(CAPABILITY_LABELS.get(str(c), c)) for c in cls.capabilities),
         sync_connection=cls.sync_connection,
-        fields=field_specs(cls.Config),
+        fields=[
+            FieldInfo(
+                label=str(spec.label or spec.name),
+                kind=field_kind_words(spec),
+                required=spec.required,
+                default=field_default_words(spec),
+                help_text=str(spec.help_text or ""),
+            )
+            for spec in specs
+            if spec.kind != "label"
+        ],
+        texts=[str(spec.text) for spec in specs if spec.kind == "label" and spec.text],
     )
 
 

@@ -34,3 +34,30 @@ def language(request: pytest.FixtureRequest) -> str:
 def browser_context_args(browser_context_args: dict[str, Any], language: str) -> dict[str, Any]:
     """The browser's language decides the UI language (Accept-Language)."""
     return {**browser_context_args, "locale": {"en": "en-US", "nl": "nl-NL"}[language]}
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(page: Page) -> Any:
+    """Every browser test fails on a console error or an uncaught exception in the page
+    (a 404 favicon, an htmx oobErrorNoTarget, a CSP refusal, a script error...)."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def no_native_boxes(page: Page) -> Any:
+    """alert(), confirm() and prompt() are never used: a native box fails the test."""
+    boxes: list[str] = []
+
+    def refuse(dialog: Any) -> None:
+        boxes.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    yield
+    assert not boxes, f"native boxes: {boxes}"
