@@ -7,12 +7,9 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-
-from connectors import registry
 
 from connections import history, services
 from connections.models import (
@@ -22,6 +19,7 @@ from connections.models import (
     Product,
     SyncConnection,
 )
+from connectors import registry
 
 
 def _staff_user(request: HttpRequest) -> User:

@@ -166,8 +166,10 @@ class ConnectionForm(forms.Form):
                         _("The stored value cannot be read with the current keys. Enter it again."),
                     )
                     self.config = None
-        name = cleaned.get("name")
-        if name and services.connection_name_taken(name=name, connection=self.connection):
+        typed_name = cleaned.get("name")
+        if typed_name and services.connection_name_taken(
+            name=typed_name, connection=self.connection
+        ):
             self.add_error("name", _("A connection with this name already exists."))
         picked = cleaned.get("users") or cleaned.get("groups")
         bad_pick = self.has_error("users") or self.has_error("groups")

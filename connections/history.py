@@ -148,9 +148,7 @@ def _config_lines(
 
 def _secret_lines(names: Iterable[str], connector_key: Any) -> list[str]:
     specs = _specs(connector_key)
-    return [
-        _("%(label)s: changed") % {"label": specs[n].label if n in specs else n} for n in names
-    ]
+    return [_("%(label)s: changed") % {"label": specs[n].label if n in specs else n} for n in names]
 
 
 def _listed(ids: Iterable[Any], known: Mapping[int, str]) -> str:

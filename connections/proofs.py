@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
-
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core import signing

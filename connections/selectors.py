@@ -8,7 +8,6 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
-
 from django.utils.translation import gettext_lazy as _
 
 from connections.models import ERPConnection, SyncConnection

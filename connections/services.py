@@ -544,9 +544,7 @@ def connection_create(
         created_by=actor,
         updated_by=actor,
     )
-    _set_last_test(
-        connection, at=claim.at, actor=actor, status=claim.status, message=claim.message
-    )
+    _set_last_test(connection, at=claim.at, actor=actor, status=claim.status, message=claim.message)
     _save_unique(connection)
     connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
     connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])

@@ -10,6 +10,7 @@ app_name = "connections"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/no-access/", views.no_access_page, name="no_access"),
     path("settings/quote-sync/erp-connections/", views.connection_list, name="list"),
     path(
         "settings/quote-sync/erp-connections/delete/",

@@ -45,13 +45,23 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not (request.user.is_staff and request.user.has_perm(MANAGE_PERMISSION)):
+            if request.method == "GET" and not getattr(request, "htmx", False):
+                return redirect("connections:no_access")  # a page, not an error in the console
             return no_access(request)
         return view(request, *args, **kwargs)
 
     return wrapped
 
 
-def no_access(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+@login_required
+def no_access_page(request: HttpRequest) -> HttpResponse:
+    """Where a logged-in user without the settings permission lands (a page, status 200)."""
+    return no_access(request, status=200)
+
+
+def no_access(
+    request: HttpRequest, exception: Exception | None = None, *, status: int = 403
+) -> HttpResponse:
     """The friendly 403: what these pages are, who may grant access, the quote side."""
     try:
         resolve("/quote/")
@@ -62,7 +72,7 @@ def no_access(request: HttpRequest, exception: Exception | None = None) -> HttpR
         request,
         "connections/no_access.html",
         {"administrators": selectors.connection_administrators(), "quote_url": quote_url},
-        status=403,
+        status=status,
     )
 
 

@@ -305,9 +305,7 @@ def test_the_test_that_allowed_an_update_becomes_its_last_test(manager, tested):
 def test_a_test_of_unsaved_values_is_history_only(manager, tested, make_user):
     config, proof = tested()
     connection = create(manager, config, proof)
-    before = ERPConnection.objects.values("last_test_at", "last_test_status").get(
-        pk=connection.pk
-    )
+    before = ERPConnection.objects.values("last_test_at", "last_test_status").get(pk=connection.pk)
     other = make_user("other", staff=True, manage=True)
     tested(config.model_copy(update={"timeout": 7}), actor=other, connection=connection)
     after = ERPConnection.objects.values("last_test_at", "last_test_status").get(pk=connection.pk)

@@ -120,8 +120,7 @@ def test_a_connector_requiring_a_sync_connection_refuses_none(manager_client):
 
 def test_test_with_valid_values_shows_the_result_and_returns_a_proof(manager_client, demo_erp):
     response = post(
-        manager_client,
-        ADD_URL, {**rest_values(demo_erp), "action": "test"}, headers=HTMX
+        manager_client, ADD_URL, {**rest_values(demo_erp), "action": "test"}, headers=HTMX
     )
     html = response.content.decode()
     assert "Connection OK:" in html and "price lists available" in html
@@ -135,7 +134,9 @@ def test_a_failed_test_shows_the_error_and_no_proof(manager_client, settings):
     settings.ERP_ALLOW_PRIVATE_NETWORKS = True
     response = post(
         manager_client,
-        ADD_URL, {**rest_values("http://127.0.0.1:9/"), "action": "test"}, headers=HTMX
+        ADD_URL,
+        {**rest_values("http://127.0.0.1:9/"), "action": "test"},
+        headers=HTMX,
     )
     html = response.content.decode()
     assert "Cannot reach 127.0.0.1" in html
@@ -146,7 +147,9 @@ def test_a_failed_test_shows_the_error_and_no_proof(manager_client, settings):
 def test_a_refused_address_is_explained(manager_client):
     response = post(
         manager_client,
-        ADD_URL, {**rest_values("http://127.0.0.1:9/"), "action": "test"}, headers=HTMX
+        ADD_URL,
+        {**rest_values("http://127.0.0.1:9/"), "action": "test"},
+        headers=HTMX,
     )
     assert "This address is not allowed" in response.content.decode()
 
@@ -165,8 +168,7 @@ def test_invalid_configuration_shows_errors_next_to_fields(manager_client):
 
 def test_save_without_a_test_is_refused(manager_client, demo_erp):
     response = post(
-        manager_client,
-        ADD_URL, {**rest_values(demo_erp), "action": "save"}, headers=HTMX
+        manager_client, ADD_URL, {**rest_values(demo_erp), "action": "save"}, headers=HTMX
     )
     assert "Test the ERP connection successfully before you save it." in response.content.decode()
     assert not ERPConnection.objects.exists()
@@ -176,8 +178,7 @@ def test_save_after_a_successful_test_closes_and_refreshes_the_list(manager_clie
     values = rest_values(demo_erp)
     proof = proof_from(post(manager_client, ADD_URL, {**values, "action": "test"}, headers=HTMX))
     response = post(
-        manager_client,
-        ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX
+        manager_client, ADD_URL, {**values, "proof": proof, "action": "save"}, headers=HTMX
     )
     assert response["HX-Retarget"] == "#results"
     connection = ERPConnection.objects.get()

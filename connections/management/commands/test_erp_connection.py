@@ -17,7 +17,10 @@ from django.core.management.base import BaseCommand, CommandError
 from connections import crypto, services
 from connections.models import ERPConnection
 
-DEMO_LINE = 'DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true .venv/bin/python manage.py test_erp_connection "{name}"'
+DEMO_LINE = (
+    "DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true "
+    '.venv/bin/python manage.py test_erp_connection "{name}"'
+)
 
 
 class Command(BaseCommand):
