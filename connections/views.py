@@ -358,6 +358,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         _add_service_errors(form, exc)
         return _errors_response(request, form, template="tested", test_refused=True)
     blockers = _blockers(form)
+    query = ListQuery.from_params(request.POST)
     row = None
     if outcome.of_saved and connection is not None and request.POST.get("row_on_page"):
         row = selectors.connection_row(pk=connection.pk)
@@ -369,7 +370,8 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         blockers=blockers,
         ok_enabled=outcome.result.succeeded and not form.errors,
         row=row,
-        query=ListQuery.from_params(request.POST),
+        query=query,
+        query_string=urlencode(query.params()),
     )
 
 
