@@ -159,3 +159,22 @@ def test_the_restore_action_leaves_a_log_entry(support_client, make_connection, 
         f"/admin/connections/erpconnection/{connection.pk}/history/"
     ).content.decode()
     assert "Restored." in history and "History of the connection" in history
+
+
+def test_the_history_button_of_a_connection_made_in_the_dialog_shows_its_history(
+    support_client, make_connection, manager
+):
+    from connections import services
+
+    connection = make_connection("Made in the dialog")
+    services.event_record(
+        connection=connection,
+        actor=manager,
+        action="create",
+        changes={"name": connection.name, "connector": "rest_json"},
+    )
+    html = support_client.get(
+        f"/admin/connections/erpconnection/{connection.pk}/history/"
+    ).content.decode()
+    assert "have a change history" not in html
+    assert "Created" in html and "Quote connector: REST/JSON ERP" in html
