@@ -38,8 +38,8 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff with the permission to manage ERP connections; others get a 403
-    page that says what this is and who to ask."""
+    """Logged-in staff with the permission to manage ERP connections. Others are sent to
+    the no-access page (a page load) or get it with status 403 (htmx requests, posts)."""
 
     @login_required
     @wraps(view)
