@@ -91,6 +91,24 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
             Q(scope=ERPConnection.Scope.ALL) | Q(pk__in=listed) | Q(pk__in=via_group)
         )
 
+    def in_scope_of(self, user: User | AnonymousUser) -> ConnectionQuerySet:
+        """Connections whose scope includes the user: *All*, the user listed, or a group of
+        the user listed. No exception for superusers (the quote side follows the scope);
+        inactive and anonymous users get none. One query, whatever the sizes."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        listed = ERPConnection.users.through.objects.filter(user_id=user.pk).values(
+            "erpconnection_id"
+        )
+        user_groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
+        via_group = ERPConnection.groups.through.objects.filter(group_id__in=user_groups).values(
+            "erpconnection_id"
+        )
+        # One UNION of three index lookups instead of an OR over every row: with the index on
+        # scope, the cost follows the user's connections, not all connections.
+        for_all = ERPConnection.all_objects.filter(scope=ERPConnection.Scope.ALL).values("pk")
+        return self.filter(pk__in=for_all.union(listed, via_group, all=True))
+
 
 TEST_STATUS_LABELS = {
     "ok": _("OK"),
@@ -190,6 +208,7 @@ class ERPConnection(models.Model):
             ("manage_erpconnection", "Can manage ERP connections"),
             ("restore_erpconnection", "Can restore deleted ERP connections"),
         ]
+        indexes = [models.Index(fields=["scope"], name="erpconnection_scope")]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
