@@ -28,6 +28,8 @@ def log_in(live_server: Any, password: str) -> Callable[[Page, str], None]:
         page.locator("#id_password").fill(password)
         page.locator("form button[type=submit]").click()
         expect(page.locator("#connection-table")).to_be_visible()
+        # htmx (deferred) is set up by "load": a click before that would go unheard.
+        page.wait_for_load_state("load")
 
     return log_in
 
