@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "sync_connection": gettext_lazy("ERP connection"),
     "users": gettext_lazy("Users"),
     "groups": gettext_lazy("Groups"),
+    "config_version": gettext_lazy("Configuration version"),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ from connections.proofs import (
 )
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
-from connectors.schema import field_specs, merge_config, split_config
+from connectors.schema import field_specs, merge_config, split_config, upgraded_values
 
 TESTS_PER_MINUTE = 10
 
@@ -157,11 +157,20 @@ def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
         return set()
 
 
+def connection_config_values(*, connection: ERPConnection) -> dict[str, Any]:
+    """The saved public values in the installed connector's current shape (its
+    ``migrate_config`` applied in memory; the row changes only when it is saved)."""
+    connector_cls = registry.get_connector_class(connection.connector_key)
+    return upgraded_values(connector_cls, connection.config, connection.config_version)
+
+
 def connection_config(*, connection: ERPConnection) -> BaseModel:
     """The saved configuration as the connector's validated ``Config``, secrets resolved."""
     connector_cls = registry.get_connector_class(connection.connector_key)
     return merge_config(
-        connector_cls.Config, connection.config, connection_stored_secrets(connection=connection)
+        connector_cls.Config,
+        connection_config_values(connection=connection),
+        connection_stored_secrets(connection=connection),
     )
 
 
@@ -202,6 +211,26 @@ def _origin(url: Any) -> tuple[str, str, int | None] | None:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def connection_secrets_for(
+    *, connection: ERPConnection | None, connector_key: str, values: Mapping[str, Any]
+) -> dict[str, str]:
+    """The stored secrets a dialog request may use with the posted ``values`` (``{name:
+    raw value}``): none for another connector, or when a URL field points at another
+    server, so a stored secret never follows a changed address."""
+    if connection is None or connection.connector_key != connector_key:
+        return {}
+    connector_cls = registry.get_connector_class(connector_key)
+    for spec in field_specs(connector_cls.Config):
+        if spec.kind == "url" and _origin(connection.config.get(spec.name)) != _origin(
+            values.get(spec.name)
+        ):
+            return {}
+    try:
+        return connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable:
+        return {}
 
 
 def secrets_rebind_check(
@@ -540,6 +569,7 @@ def connection_create(
         scope=scope,
         sync_connection=sync_connection,
         config=public,
+        config_version=connector_cls.config_version,
         secrets=crypto.encrypt_secrets(secrets) if secrets else "",
         created_by=actor,
         updated_by=actor,
@@ -633,7 +663,9 @@ def connection_update(
         "scope": connection.scope,
         "sync_connection": connection.sync_connection_id,
         "config": connection.config,
+        "config_version": connection.config_version,
     }
+    connection.config_version = connector_cls.config_version
     connection.name = name.strip()
     connection.connector_key = connector_key
     connection.description = description
@@ -658,6 +690,7 @@ def connection_update(
         "scope": scope,
         "sync_connection": connection.sync_connection_id,
         "config": public,
+        "config_version": connection.config_version,
     }
     changes = _changes(before, after)
     changed_secrets = sorted(
