@@ -33,6 +33,7 @@ FIELD_LABELS = {
     "users": gettext_lazy("Users"),
     "groups": gettext_lazy("Groups"),
     "config_version": gettext_lazy("Configuration version"),
+    "available": gettext_lazy("Available"),
 }
 
 
@@ -207,11 +208,16 @@ def _entry(event: ConnectionEvent, names: _Names) -> HistoryEntry:
         lines.append(f"{FIELD_LABELS['connector']}: {_connector_label(changes.get('connector'))}")
     elif event.action == ConnectionEvent.Action.CHANGE:
         lines = _change_lines(changes, names, event.connection.connector_key)
-    elif event.action == ConnectionEvent.Action.TEST:
+    elif event.action in (ConnectionEvent.Action.TEST, ConnectionEvent.Action.CHECK):
         status = str(changes.get("status", ""))
         label = str(TEST_STATUS_LABELS.get(status, status))
         message = str(changes.get("message") or "")
         lines.append(f"{label}: {message}" if message else label)
+    if event.action != ConnectionEvent.Action.CHANGE:
+        available = changes.get("available")
+        if isinstance(available, list) and len(available) == 2:
+            old, new = (display_value(None, bool(v)) for v in available)
+            lines.append(_change(FIELD_LABELS["available"], old, new))
     return HistoryEntry(
         at=event.at,
         actor=person(event.actor),

@@ -47,6 +47,7 @@ class ListQuery:
     sort: str = "name"
     descending: bool = False
     deleted: bool = False
+    unavailable: bool = False
     page: int = 1
 
     @classmethod
@@ -65,6 +66,7 @@ class ListQuery:
             sort=sort,
             descending=descending,
             deleted=params.get("deleted") in {"1", "on", "true"},
+            unavailable=params.get("unavailable") in {"1", "on", "true"},
             page=page,
         )
 
@@ -78,6 +80,7 @@ class ListQuery:
             "q": self.q,
             "sort": self.sort_param,
             "deleted": "1" if self.deleted else "",
+            "unavailable": "1" if self.unavailable else "",
             "page": str(self.page) if self.page > 1 else "",
         }
         values.update({k: str(v) if v not in (None, False) else "" for k, v in overrides.items()})
@@ -110,12 +113,15 @@ def connection_row(*, pk: int) -> ERPConnection | None:
 
 
 def connection_list(*, query: ListQuery) -> Page:
-    """One page of live or deleted connections, searched by name and sorted."""
+    """One page of live or deleted connections, searched by name, optionally only the
+    unavailable ones, and sorted."""
     qs: QuerySet[ERPConnection] = (
         ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
     )
     if query.q:
         qs = qs.filter(name__icontains=query.q)
+    if query.unavailable and not query.deleted:
+        qs = qs.filter(available=False)
     qs = _with_row_data(qs)
     order = SORTS[query.sort]
     if isinstance(order, str):
@@ -370,8 +376,11 @@ def quote_connector_failures() -> list[registry.LoadFailure]:
 
 def usable_condition() -> Q:
     """The one place that decides whether a connection can be used on the quote side: its
-    connector is installed (the health check's availability joins here)."""
-    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()])
+    connector is installed and it is available (its last health check, or test of the saved
+    values, succeeded)."""
+    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()]) & Q(
+        available=True
+    )
 
 
 def connections_for_user(user: Any, *, currency: str | None = None) -> list[UserConnection]:
@@ -443,6 +452,21 @@ class UserConnection:
     @property
     def price_list_count(self) -> int:
         return len(self.price_lists or [])
+
+    @property
+    def message(self) -> str:
+        """Why the connection cannot be used ("" when it can): the failed check's message,
+        or that its quote connector is not installed."""
+        if self.usable:
+            return ""
+        return unusable_message(self.connection)
+
+
+def unusable_message(connection: ERPConnection) -> str:
+    """Why a connection that :func:`usable_condition` refuses cannot be used."""
+    if not connection.available:
+        return connection.unavailable_message
+    return str(_("The quote connector of this connection is not installed."))
 
 
 @dataclass(frozen=True)

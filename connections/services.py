@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
-from connections import crypto
+from connections import crypto, notifications
 from connections.context import connector_context
 from connections.models import ConnectionEvent, ERPConnection, SyncConnection
 from connections.proofs import (
@@ -299,6 +301,7 @@ def connection_test(
     sync_connection: SyncConnection | None = None,
     connection: ERPConnection | None = None,
     kept_secrets: Iterable[str] = (),
+    saved_values: bool = False,
 ) -> TestOutcome:
     """Run the connector's test on these values and record it.
 
@@ -335,11 +338,12 @@ def connection_test(
             message=str(result.message),
             tested_at=tested_at,
         )
-    of_saved = connection is not None and hmac.compare_digest(
-        fingerprint, connection_saved_fingerprint(connection=connection)
+    of_saved = connection is not None and (
+        saved_values
+        or hmac.compare_digest(fingerprint, connection_saved_fingerprint(connection=connection))
     )
     if connection is not None and of_saved:
-        _record_test(actor=actor, connection=connection, result=result, at=tested_at)
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
     elif connection is not None:
         event_record(
             connection=connection,
@@ -359,26 +363,12 @@ def _test_changes(result: TestResult) -> dict[str, Any]:
 
 
 def _record_test(
-    *, actor: User | None, connection: ERPConnection, result: TestResult, at: Any = None
+    *, actor: User, connection: ERPConnection, result: TestResult, saved_values: bool = False
 ) -> None:
-    _set_last_test(
-        connection,
-        at=at or timezone.now(),
-        actor=actor,
-        status=str(result.status),
-        message=str(result.message),
-    )
-    ERPConnection.all_objects.filter(pk=connection.pk).update(
-        last_test_at=connection.last_test_at,
-        last_test_by=actor,
-        last_test_status=connection.last_test_status,
-        last_test_message=connection.last_test_message,
-    )
-    event_record(
-        connection=connection,
-        actor=actor,
-        action=ConnectionEvent.Action.TEST,
-        changes=_test_changes(result),
+    """A test on the row's *Last test* and in the history; a test of the saved values also
+    decides the connection's availability."""
+    connection_result_record(
+        connection=connection, result=result, actor=actor, availability=saved_values
     )
 
 
@@ -405,52 +395,166 @@ class TestRefusedByEnvironment(Exception):
 ENVIRONMENT_ERROR_CODES = frozenset({"address_not_allowed"})
 
 
-def connection_test_saved(
-    *, actor: User, connection: ERPConnection, record_environment_refusal: bool = True
-) -> TestResult:
-    """Test a saved connection as stored (the list's *Test ERP connection*, the command).
+HISTORY_REPEAT_AFTER = timedelta(days=1)
 
-    With ``record_environment_refusal=False`` a test that the environment refused (the
-    secrets cannot be read with these keys, or the address rules refuse the host) raises
-    :class:`TestRefusedByEnvironment` and is not recorded as the connection's last test.
+
+@dataclass(frozen=True)
+class RecordedResult:
+    """What recording a test or check did: ``changed`` when availability flipped."""
+
+    available: bool
+    changed: bool
+    logged: bool
+
+
+def connection_result_record(
+    *,
+    connection: ERPConnection,
+    result: TestResult,
+    actor: User | None = None,
+    automatic: bool = False,
+    availability: bool = True,
+) -> RecordedResult | None:
+    """Put a test result of the saved values on the row and, where due, in the history.
+
+    With ``availability`` the result also makes the connection available (success) or
+    unavailable (failure). The flip is a conditional UPDATE (``WHERE available = <old>``), so
+    of two concurrent recorders only one makes it: one history entry and one e-mail to the
+    administrators per change. A manual test is always in the history; an automatic check
+    only when its status changed, its availability flipped, or once a day. Returns ``None``
+    when the connection was deleted meanwhile.
     """
-    if not record_environment_refusal:
-        _environment_check(connection)
+    now = timezone.now()
+    status = str(result.status)
+    message = str(result.message)[:1000]
+    available = result.succeeded
+    fields: dict[str, Any] = {
+        "last_test_at": now,
+        "last_test_by": actor,
+        "last_test_status": status,
+        "last_test_message": message,
+        "last_test_automatic": automatic,
+    }
+    live = ERPConnection.objects.filter(pk=connection.pk)
+    with transaction.atomic():
+        changed = availability and _availability_flip(
+            connection=connection, available=available, message=message, status=status, **fields
+        )
+        if availability and not changed and not available:
+            fields["availability_message"] = message  # the latest reason
+        if not changed and not live.update(**fields):
+            return None  # deleted while it was being tested
+        logged = (
+            not automatic
+            or changed
+            or status != connection.last_test_status
+            or not connection.events.filter(
+                action=ConnectionEvent.Action.CHECK, at__gte=now - HISTORY_REPEAT_AFTER
+            ).exists()
+        )
+        if logged:
+            changes: dict[str, Any] = {"status": status, "error_code": result.error_code}
+            if automatic:
+                changes["message"] = message
+            if changed:
+                changes["available"] = [not available, available]
+            event_record(
+                connection=connection,
+                actor=actor,
+                action=ConnectionEvent.Action.CHECK if automatic else ConnectionEvent.Action.TEST,
+                changes=changes,
+            )
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    return RecordedResult(available=available, changed=changed, logged=logged)
+
+
+def _availability_flip(
+    *, connection: ERPConnection, available: bool, message: str, status: str, **fields: Any
+) -> bool:
+    """Make a live connection available or unavailable, with ``fields`` in the same UPDATE.
+
+    Conditional (``WHERE available = <old>``): of concurrent callers only one flips it, and
+    only that one has the administrators told, after its commit. True when it flipped.
+    """
+    now = timezone.now()
+    flipped = ERPConnection.objects.filter(pk=connection.pk, available=not available).update(
+        available=available,
+        availability_message="" if available else message,
+        availability_changed_at=now,
+        **fields,
+    )
+    if not flipped:
+        return False
+    connection.available = available
+    connection.availability_message = "" if available else message
+    connection.availability_changed_at = now
+    transaction.on_commit(
+        partial(
+            notifications.availability_notify,
+            connection_id=connection.pk,
+            available=available,
+            message=message,
+            status=status,
+        )
+    )
+    return True
+
+
+def connection_saved_config(
+    *, connection: ERPConnection
+) -> tuple[type[Connector], BaseModel] | TestResult:
+    """The connector and validated configuration of a saved connection, or the ``error``
+    result that says why it cannot be tested (connector missing, configuration invalid)."""
     try:
-        config = connection_config(connection=connection)
+        connector_cls = registry.get_connector_class(connection.connector_key)
+        return connector_cls, connection_config(connection=connection)
     except registry.UnknownConnector:
-        result = TestResult(
+        return TestResult(
             TestStatus.ERROR,
             _("The quote connector of this connection is not installed."),
             technical_message=f"connector {connection.connector_key!r} is not registered",
             error_code="connector_missing",
         )
-        _record_test(actor=actor, connection=connection, result=result)
-        return result
     except (PydanticValidationError, crypto.SecretsUnreadable) as exc:
-        result = TestResult(
+        return TestResult(
             TestStatus.ERROR,
             _("The saved configuration is not valid any more. Edit the connection."),
             technical_message=type(exc).__name__,
             error_code="config_invalid",
         )
-        _record_test(actor=actor, connection=connection, result=result)
-        return result
+
+
+def connection_test_saved(
+    *, actor: User, connection: ERPConnection, record_environment_refusal: bool = True
+) -> TestResult:
+    """Test a saved connection as stored (the list's *Test ERP connection*, the command).
+
+    The result decides its availability, like the health check's. With
+    ``record_environment_refusal=False`` a test that the environment refused (the secrets
+    cannot be read with these keys, or the address rules refuse the host) raises
+    :class:`TestRefusedByEnvironment` and is not recorded as the connection's last test.
+    """
+    if not record_environment_refusal:
+        _environment_check(connection)
+    saved = connection_saved_config(connection=connection)
+    if isinstance(saved, TestResult):
+        _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
+        return saved
     if not record_environment_refusal:
         _rate_limit(actor)
-        result = run_test(
-            registry.get_connector_class(connection.connector_key)(connector_context()), config
-        )
+        result = run_test(saved[0](connector_context()), saved[1])
         if result.error_code in ENVIRONMENT_ERROR_CODES:
             raise TestRefusedByEnvironment(result)
-        _record_test(actor=actor, connection=connection, result=result)
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
         return result
     return connection_test(
         actor=actor,
         connector_key=connection.connector_key,
-        config=config,
+        config=saved[1],
         sync_connection=connection.sync_connection,
         connection=connection,
+        saved_values=True,
     ).result
 
 
@@ -704,6 +808,11 @@ def connection_update(
         changes["users"] = [sorted(old_users), sorted(new_users)]
     if new_groups != old_groups:
         changes["groups"] = [sorted(old_groups), sorted(new_groups)]
+    # A new proof says these very values just tested OK: no longer unavailable.
+    if new_fingerprint != old_fingerprint and _availability_flip(
+        connection=connection, available=True, message="", status="ok"
+    ):
+        changes["available"] = [False, True]
     if changes:
         event_record(
             connection=connection,

@@ -380,7 +380,7 @@ def test_the_django_admin_shows_the_same_history_and_its_history_button_works(
     expect(page.locator("#result_list")).to_contain_text("REST/JSON ERP")  # a label, no key
     expect(page.locator("#result_list")).not_to_contain_text("rest_json")
     scope_filter = page.locator("#changelist-filter")
-    expect(scope_filter.get_by_role("link", name="All", exact=True)).to_have_count(3)  # one each
+    expect(scope_filter.get_by_role("link", name="All", exact=True)).to_have_count(4)  # one each
 
     page.locator("#result_list input[name=_selected_action]").first.check()
     page.locator("select[name=action]").select_option("restore_selected")

@@ -138,7 +138,7 @@ def test_the_admin_shows_labels_and_full_names(admin_client, make_connection, ma
     html = admin_client.get("/admin/connections/erpconnection/").content.decode()
     assert "REST/JSON ERP" in html and "Mia Manager" in html
     assert '<td class="field-connector_display">rest_json' not in html
-    assert html.count(">All</a>") == 3  # Deleted, Quote connector, Scope: one each
+    assert html.count(">All</a>") == 4  # Deleted, Availability, Quote connector, Scope: one each
     assert "Everyone (scope All)" in html
 
 
