@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connections as db_connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
@@ -280,10 +281,10 @@ def _record_test(*, actor: User, connection: ERPConnection, result: TestResult) 
     )
 
 
-def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
-    """Test a saved connection as stored (the list's *Test ERP connection*)."""
+def _saved_config(*, actor: User, connection: ERPConnection) -> BaseModel | TestResult:
+    """The saved connection's validated config, or the recorded error result why it has none."""
     try:
-        config = connection_config(connection=connection)
+        return connection_config(connection=connection)
     except registry.UnknownConnector:
         result = TestResult(
             TestStatus.ERROR,
@@ -291,8 +292,6 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
             technical_message=f"connector {connection.connector_key!r} is not registered",
             error_code="connector_missing",
         )
-        _record_test(actor=actor, connection=connection, result=result)
-        return result
     except (PydanticValidationError, crypto.SecretsUnreadable) as exc:
         result = TestResult(
             TestStatus.ERROR,
@@ -300,8 +299,15 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
             technical_message=type(exc).__name__,
             error_code="config_invalid",
         )
-        _record_test(actor=actor, connection=connection, result=result)
-        return result
+    _record_test(actor=actor, connection=connection, result=result)
+    return result
+
+
+def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
+    """Test a saved connection as stored (the list's *Test ERP connection*)."""
+    config = _saved_config(actor=actor, connection=connection)
+    if isinstance(config, TestResult):
+        return config
     return connection_test(
         actor=actor,
         connector_key=connection.connector_key,
@@ -309,6 +315,73 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
         sync_connection=connection.sync_connection,
         connection=connection,
     ).result
+
+
+# At most this many selected rows are tested at once; with the rate limit of
+# TESTS_PER_MINUTE per user, one request never runs more.
+TEST_CONCURRENCY = 10
+
+
+@dataclass(frozen=True)
+class SavedTest:
+    """The outcome of testing one selected row: its result, or why it was not run."""
+
+    __test__ = False
+
+    connection: ERPConnection
+    result: TestResult | None
+    refused: str = ""
+
+
+def _run_test_in_thread(connector_key: str, config: BaseModel, language: str | None) -> TestResult:
+    """One connector test in a pool thread, in the request's language; the thread's own
+    database connection (a connector may read the register) is closed afterwards."""
+    try:
+        connector = registry.get_connector_class(connector_key)(connector_context())
+        with translation.override(language):
+            return run_test(connector, config)
+    finally:
+        db_connections.close_all()
+
+
+def connections_test_saved(*, actor: User, connections: Sequence[ERPConnection]) -> list[SavedTest]:
+    """Test several saved connections as stored, at once (a bounded thread pool), so the
+    request takes about the slowest test, not the sum of their timeouts. Tests beyond the
+    rate limit are not run; results are recorded one by one in the calling thread."""
+    outcomes: dict[int, SavedTest] = {}
+    runnable: list[tuple[ERPConnection, BaseModel]] = []
+    for connection in connections:
+        config = _saved_config(actor=actor, connection=connection)
+        if isinstance(config, TestResult):
+            outcomes[connection.pk] = SavedTest(connection, config)
+            continue
+        try:
+            _rate_limit(actor)
+        except ConnectionInvalid as exc:
+            outcomes[connection.pk] = SavedTest(connection, None, " ".join(exc.messages))
+            continue
+        runnable.append((connection, config))
+    if len(runnable) == 1:  # nothing to wait for side by side
+        connection, config = runnable[0]
+        connector = registry.get_connector_class(connection.connector_key)(connector_context())
+        results = [run_test(connector, config)]
+    elif runnable:
+        language = translation.get_language()
+        with ThreadPoolExecutor(
+            max_workers=min(TEST_CONCURRENCY, len(runnable)), thread_name_prefix="erp-test"
+        ) as pool:
+            results = list(
+                pool.map(
+                    lambda item: _run_test_in_thread(item[0].connector_key, item[1], language),
+                    runnable,
+                )
+            )
+    else:
+        results = []
+    for (connection, _config), result in zip(runnable, results, strict=True):
+        _record_test(actor=actor, connection=connection, result=result)
+        outcomes[connection.pk] = SavedTest(connection, result)
+    return [outcomes[c.pk] for c in connections]
 
 
 def _check_sync_connection(

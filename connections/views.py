@@ -403,13 +403,15 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
-    """*Test ERP connection* on the selected rows: test each as saved."""
-    for connection in _selection(request, deleted=False):
-        try:
-            result = services.connection_test_saved(actor=request.user, connection=connection)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            break
-        level = messages.SUCCESS if result.succeeded else messages.ERROR
-        messages.add_message(request, level, f"{connection.name}: {result.message}")
+    """*Test ERP connection* on the selected rows: all at once, each as saved."""
+    refused = ""
+    selected = _selection(request, deleted=False)
+    for tested in services.connections_test_saved(actor=request.user, connections=selected):
+        if tested.result is None:
+            refused = tested.refused
+            continue
+        level = messages.SUCCESS if tested.result.succeeded else messages.ERROR
+        messages.add_message(request, level, f"{tested.connection.name}: {tested.result.message}")
+    if refused:
+        messages.error(request, refused)
     return _after_action(request, ListQuery.from_params(request.POST))
