@@ -190,6 +190,15 @@ class ERPConnection(models.Model):
                 violation_error_message=_("A live connection with this name already exists."),
             )
         ]
+        indexes = [
+            # The Deleted view's count and page, as the unique constraint's partial index
+            # serves the live list's (see selectors.connection_list).
+            models.Index(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=False),
+                name="erp_connection_deleted_name",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

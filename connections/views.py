@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from connections import crypto, selectors, services
@@ -77,29 +77,28 @@ def _list_url(query: ListQuery, **overrides: Any) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def _next_sort(query: ListQuery, key: str) -> str | None:
+    """The ``sort`` parameter of a column's link: toggles its direction; None is the default."""
+    value = f"-{key}" if query.sort == key and not query.descending else key
+    return None if value == "name" else value
+
+
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
-    sort_links = {
-        key: _list_url(
-            query,
-            sort=f"-{key}" if query.sort == key and not query.descending else key,
-            page=None,
-        )
-        for key in selectors.SORTS
-    }
     return {
         "query": query,
         "page": page,
         "connections": page.object_list,
-        "sort_links": sort_links,
-        "list_url": _list_url(query),
-        "query_string": urlencode(query.params()),
-        "page_links": {
-            "previous": _list_url(query, page=page.previous_page_number())
-            if page.has_previous()
-            else None,
-            "next": _list_url(query, page=page.next_page_number()) if page.has_next() else None,
+        # The template builds its links with {% querystring %} on the list's own path, so
+        # they stay right when the list is rendered under a dialog's URL.
+        "list_path": reverse("connections:list"),
+        "sort_next": {key: _next_sort(query, key) for key in selectors.SORTS},
+        "sort_state": {
+            key: ("descending" if query.descending else "ascending") if query.sort == key else "none"
+            for key in selectors.SORTS
         },
+        "previous_page": page.number - 1 if page.number > 2 else None,
+        "query_string": urlencode(query.params()),
         "active_tab": "erp",
     }
 
@@ -109,10 +108,15 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
 @vary_on_headers("HX-Request")
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     query = ListQuery.from_params(request.GET)
-    template = "connections/list.html"
-    if _is_partial(request):
-        template += "#results"
-    return render(request, template, _list_context(query))
+    if not _is_partial(request):
+        return render(request, "connections/list.html", _list_context(query))
+    response = render(request, "connections/list.html#results", _list_context(query))
+    canonical = _list_url(query)
+    if request.get_full_path() != canonical:
+        # The search form sends every field, set or not (?q=&sort=): the address bar shows
+        # only what is set.
+        response = push_url(response, canonical)
+    return response
 
 
 def _selected_ids(request: HttpRequest) -> list[int]:
