@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from connectors import registry
 
@@ -83,6 +83,8 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
             Q(scope=ERPConnection.Scope.ALL) | Q(pk__in=listed) | Q(pk__in=via_group)
         )
 
+
+DESCRIPTION_EXCERPT = 120
 
 TEST_STATUS_LABELS = {
     "ok": _("OK"),
@@ -218,6 +220,28 @@ class ERPConnection(models.Model):
     @property
     def last_test_status_label(self) -> str:
         return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
+
+    @property
+    def select_label(self) -> str:
+        """The accessible name of the row's checkbox in the list."""
+        return gettext("Select %(name)s") % {"name": self.name}
+
+    @property
+    def scope_summary(self) -> str:
+        """*All*, or how many users and groups; counts from ``selectors.connection_list``."""
+        if self.scope == self.Scope.ALL:
+            return str(self.Scope.ALL.label)
+        count = getattr(self, "user_count", 0) + getattr(self, "group_count", 0)
+        return ngettext("%(counter)s user or group", "%(counter)s users and groups", count) % {
+            "counter": count
+        }
+
+    @property
+    def description_excerpt(self) -> str:
+        """The description cut to 120 characters, as the list shows it."""
+        if len(self.description) <= DESCRIPTION_EXCERPT:
+            return self.description
+        return self.description[: DESCRIPTION_EXCERPT - 1].rstrip() + "…"
 
 
 class ConnectionEvent(models.Model):

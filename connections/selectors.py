@@ -101,6 +101,7 @@ def connection_list(*, query: ListQuery) -> Page:
         # lower(name) LIKE, not name ILIKE: the partial indexes on lower(name) cover it.
         qs = qs.alias(name_lower=Lower("name")).filter(name_lower__contains=query.q.lower())
     qs = (
+        # select_related, not annotations: the paginator's count leaves its joins out.
         qs.select_related("deleted_by" if query.deleted else "last_test_by")
         .defer("config", "secrets", "last_test_message")
         .annotate(

@@ -83,6 +83,13 @@ def _next_sort(query: ListQuery, key: str) -> str | None:
     return None if value == "name" else value
 
 
+def _sort_state(query: ListQuery, key: str) -> str:
+    """The column's ``aria-sort``."""
+    if query.sort != key:
+        return "none"
+    return "descending" if query.descending else "ascending"
+
+
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
     return {
@@ -93,12 +100,10 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
         # they stay right when the list is rendered under a dialog's URL.
         "list_path": reverse("connections:list"),
         "sort_next": {key: _next_sort(query, key) for key in selectors.SORTS},
-        "sort_state": {
-            key: ("descending" if query.descending else "ascending") if query.sort == key else "none"
-            for key in selectors.SORTS
-        },
+        "sort_state": {key: _sort_state(query, key) for key in selectors.SORTS},
         "previous_page": page.number - 1 if page.number > 2 else None,
         "query_string": urlencode(query.params()),
+        "list_query": f"?{urlencode(query.params())}" if query.params() else "",
         "active_tab": "erp",
     }
 

@@ -184,9 +184,7 @@ def silent_connections(silent_url: str, count: int) -> list[int]:
     from connectors.builtin.rest_json import RestJsonConfig
     from connectors.schema import split_config
 
-    public, _ = split_config(
-        RestJsonConfig.model_validate({"base_url": silent_url, "timeout": 2})
-    )
+    public, _ = split_config(RestJsonConfig.model_validate({"base_url": silent_url, "timeout": 2}))
     made = ERPConnection.objects.bulk_create(
         ERPConnection(name=f"Hanging ERP {i}", connector_key="rest_json", config=public)
         for i in range(count)
@@ -479,7 +477,7 @@ def run(
     for _ in range(args.burst_rounds):
         results: list[tuple[float, int]] = []
 
-        def one_test(tester: httpx.Client) -> None:
+        def one_test(tester: httpx.Client, results: list[tuple[float, int]] = results) -> None:
             with tester:
                 ms, response = timed(
                     lambda: tester.post(
@@ -488,12 +486,10 @@ def run(
                 )
                 results.append((ms, response.status_code))
 
-        testers = [
-            threading.Thread(target=one_test, args=(new_client(csrf),)) for _ in range(20)
-        ]
+        testers = [threading.Thread(target=one_test, args=(new_client(csrf),)) for _ in range(20)]
         for thread in testers:
             thread.start()
-        watcher = threading.Thread(target=lambda: [t.join() for t in testers] and None)
+        watcher = threading.Thread(target=join_all, args=(testers,))
         watcher.start()
         time.sleep(0.2)  # let the tests reach the server
         deadline = time.monotonic() + 30
@@ -560,6 +556,11 @@ def run(
     if not os.environ.get("BENCH_NO_WRITE"):
         write_docs(vendor, f"{header}\n{table}")
         print(f"Written to {ROOT / 'docs' / 'benchmarks.md'} (section {vendor}).")
+
+
+def join_all(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join()
 
 
 def measure_connections_for_user(selector: Callable[..., Any]) -> Series:
