@@ -23,6 +23,7 @@ threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # A worker takes no more connections than it has threads, so a burst of waiting tests
 # cannot queue a page behind them in one worker while the other has threads free.
 worker_connections = threads
+keepalive = 0  # so every connection slot is a thread (behind a proxy this costs nothing)
 
 # Longer than the longest connector timeout (60 s per ERP call, connectors.support): a test
 # against a hanging ERP ends in its own "no answer" message, never in a killed worker and an
@@ -30,7 +31,6 @@ worker_connections = threads
 # covers ``--worker-class sync``.)
 timeout = 130
 graceful_timeout = 70  # a restart lets running tests finish
-keepalive = 5
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # e.g. "-" for stdout; off by default
 errorlog = "-"
