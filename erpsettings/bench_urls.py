@@ -20,7 +20,7 @@ from connections.selectors import PAGE_SIZE
 from erpsettings.urls import urlpatterns as application_urlpatterns
 
 # The admin changelist is measured at the list's page size.
-admin.site._registry[ERPConnection].list_per_page = PAGE_SIZE
+type(admin.site._registry[ERPConnection]).list_per_page = PAGE_SIZE
 
 FLOOR_TEMPLATE = engines["django"].from_string(
     """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Floor</title></head>
@@ -47,8 +47,7 @@ def _count(through: type) -> Subquery:
 def floor(request: HttpRequest) -> HttpResponse:
     rows = (
         ERPConnection.objects.annotate(
-            principals=_count(ERPConnection.users.through)
-            + _count(ERPConnection.groups.through)
+            principals=_count(ERPConnection.users.through) + _count(ERPConnection.groups.through)
         )
         .order_by(Lower("name"))
         .values(
