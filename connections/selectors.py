@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
@@ -100,14 +101,13 @@ def connection_list(*, query: ListQuery) -> Page:
     if query.q:
         # lower(name) LIKE, not name ILIKE: the partial indexes on lower(name) cover it.
         qs = qs.alias(name_lower=Lower("name")).filter(name_lower__contains=query.q.lower())
-    qs = (
-        # select_related, not annotations: the paginator's count leaves its joins out.
-        qs.select_related("deleted_by" if query.deleted else "last_test_by")
-        .defer("config", "secrets", "last_test_message")
-        .annotate(
-            user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
-            group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
-        )
+    username = get_user_model().USERNAME_FIELD
+    rows = qs.defer("config", "secrets", "last_test_message").annotate(
+        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
+        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
+        # A name, not a User object: the list shows who, nothing else of them.
+        last_test_by_name=F(f"last_test_by__{username}"),
+        deleted_by_name=F(f"deleted_by__{username}"),
     )
     order = SORTS[query.sort]
     if isinstance(order, str):
@@ -117,8 +117,9 @@ def connection_list(*, query: ListQuery) -> Page:
     else:
         order = order.desc() if query.descending else order.asc()
     tie_breakers = ["pk"] if query.sort == "name" else [Lower("name").asc(), "pk"]
-    qs = qs.order_by(order, *tie_breakers)
-    paginator = Paginator(qs, PAGE_SIZE)
+    paginator = Paginator(rows.order_by(order, *tie_breakers), PAGE_SIZE)
+    # Counted without the annotations, whose joins the count would otherwise keep.
+    paginator.count = qs.count()
     return paginator.get_page(query.page)
 
 
@@ -152,7 +153,6 @@ def principal_search(*, q: str, page: int = 1) -> Page:
     Paginated in the database, so thousands of users stay usable: one count and one page
     query per kind.
     """
-    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db.models import Q
 
