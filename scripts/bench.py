@@ -722,7 +722,7 @@ def machine_header(
         ).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD")
-    if git("status", "--porcelain", "--untracked-files=no"):
+    if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.md"):
         commit += " (with uncommitted changes)"
     cpu = next(
         (
