@@ -7,12 +7,23 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Lower
 
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, PriceList
 from connectors.schema import FieldSpec, field_specs
 
 PAGE_SIZE = 25
@@ -147,7 +158,7 @@ class Principal:
     detail: str
 
 
-def principal_search(*, q: str, page: int = 1) -> Page:
+def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
     """Groups then users matching ``q`` (group name; user name, username or e-mail).
 
     Paginated in the database, so thousands of users stay usable: one count and one page
@@ -156,7 +167,7 @@ def principal_search(*, q: str, page: int = 1) -> Page:
     from django.contrib.auth.models import Group
     from django.db.models import Q
 
-    groups = Group.objects.order_by(Lower("name"))
+    groups = Group.objects.none() if users_only else Group.objects.order_by(Lower("name"))
     users = get_user_model().objects.filter(is_active=True).order_by(Lower("username"))
     if q:
         groups = groups.filter(name__icontains=q)
@@ -253,3 +264,191 @@ def _connector_info(cls: type[Connector]) -> ConnectorInfo:
 def quote_connector_failures() -> list[registry.LoadFailure]:
     """Plugins that were found but could not be loaded."""
     return registry.load_failures()
+
+
+# --- the quote side: which connections a user gets -----------------------------------------
+
+
+def usable_condition() -> Q:
+    """The one place that decides whether a connection can be used on the quote side: its
+    connector is installed (the health check's availability joins here)."""
+    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()])
+
+
+def connections_for_user(user: Any, *, currency: str | None = None) -> list[UserConnection]:
+    """The live connections whose scope includes ``user`` (*All*, the user listed, or a group
+    of the user listed), by name, each marked ``usable``.
+
+    One database query for the connections, whatever the number of connections, users and
+    groups. With ``currency``, each usable connection's price lists in that currency are read
+    through its connector (the product register once per call); a connection that cannot
+    answer gets ``error`` instead.
+    """
+    rows = _in_scope_with_usable(user).order_by(Lower("name"), "pk")
+    found = [UserConnection(connection=row, usable=_usable(row)) for row in rows]
+    if currency is None:
+        return found
+    return with_price_lists(found, currency=currency)
+
+
+def connection_for_user(user: Any, *, pk: int) -> UserConnection | None:
+    """One of :func:`connections_for_user` by id (one query); None when it is not the user's
+    (outside the scope, deleted or unknown)."""
+    row = _in_scope_with_usable(user).filter(pk=pk).first()
+    return UserConnection(connection=row, usable=_usable(row)) if row is not None else None
+
+
+def _usable(row: ERPConnection) -> bool:
+    return bool(getattr(row, "usable", False))  # the annotation of _in_scope_with_usable
+
+
+def _in_scope_with_usable(user: Any) -> QuerySet[ERPConnection]:
+    scoped: QuerySet[ERPConnection] = ERPConnection.objects.in_scope_of(user)
+    return scoped.annotate(
+        usable=ExpressionWrapper(usable_condition(), output_field=BooleanField())
+    )
+
+
+def with_price_lists(
+    connections: list[UserConnection], *, currency: str | None
+) -> list[UserConnection]:
+    """The connections with their price lists (in ``currency`` when given) read through each
+    usable connection's connector; the product register is read once for all of them."""
+    from connections import quoting
+
+    register = quoting.RecordingRegister()
+    found = []
+    for item in connections:
+        if not item.usable:
+            found.append(item)
+            continue
+        try:
+            handle = quoting.handle_for(item.connection, register=register)
+            lists = quoting.price_lists(handle, currency=currency)
+        except quoting.UseError as exc:
+            found.append(UserConnection(connection=item.connection, usable=True, error=exc))
+            continue
+        found.append(UserConnection(connection=item.connection, usable=True, price_lists=lists))
+    return found
+
+
+@dataclass(frozen=True)
+class UserConnection:
+    """A connection as the quote side sees it for one user."""
+
+    connection: ERPConnection
+    usable: bool
+    price_lists: list[PriceList] | None = None  # read when a currency was asked for
+    error: Any = None  # a quoting.UseError when the connector could not answer
+
+    @property
+    def price_list_count(self) -> int:
+        return len(self.price_lists or [])
+
+
+@dataclass(frozen=True)
+class ConnectionChoice:
+    """The rule of *Select ERP connection* for one currency.
+
+    ``chosen``: the one usable connection with price lists in the currency (taken without
+    asking). Otherwise ``options`` are what the user picks from: the connections with price
+    lists in the currency when several have, all usable connections when none has
+    (``none_in_currency``). No usable connection at all: ``options`` is empty.
+    """
+
+    currency: str
+    connections: list[UserConnection]
+    chosen: UserConnection | None
+    options: list[UserConnection]
+    none_in_currency: bool
+
+    @property
+    def select_required(self) -> bool:
+        return self.chosen is None
+
+
+def connection_choice(user: Any, *, currency: str) -> ConnectionChoice:
+    """Apply the selection rule to the user's connections in ``currency``."""
+    found = connections_for_user(user, currency=currency)
+    usable = [item for item in found if item.usable]
+    in_currency = [item for item in usable if item.price_list_count]
+    if len(in_currency) == 1:
+        return ConnectionChoice(currency, found, in_currency[0], in_currency, False)
+    if in_currency:
+        return ConnectionChoice(currency, found, None, in_currency, False)
+    return ConnectionChoice(currency, found, None, usable, True)
+
+
+def currencies_for_user(user: Any) -> list[str]:
+    """The currencies of the price lists the user can reach; EUR first when present."""
+    found = set()
+    for item in with_price_lists(connections_for_user(user), currency=None):
+        for price_list in item.price_lists or []:
+            found.add(price_list.currency.upper())
+    return sorted(found, key=lambda code: (code != "EUR", code))
+
+
+PREVIEW_MISSING_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class MissingConnection:
+    """A connection a user does not get, and why: ``out_of_scope``, ``deleted`` (a deleted
+    connection whose scope includes the user) or ``unavailable`` (in scope, not usable)."""
+
+    connection: ERPConnection
+    reason: str
+
+
+@dataclass(frozen=True)
+class CurrencyLists:
+    currency: str
+    price_lists: list[PriceList]
+
+
+@dataclass(frozen=True)
+class PreviewConnection:
+    item: UserConnection
+    by_currency: list[CurrencyLists]
+
+
+@dataclass(frozen=True)
+class UserPreview:
+    """*Preview as user*: exactly what the quote side gives ``user``, and what it does not."""
+
+    user: Any
+    offered: list[PreviewConnection]
+    missing: list[MissingConnection]
+    out_of_scope_count: int
+    currencies: list[str]
+
+
+def connection_preview(user: Any) -> UserPreview:
+    """The connections ``user`` would get with their price lists per currency (read through
+    the connectors now), and the missing ones with the reason (out-of-scope ones capped)."""
+    found = connections_for_user(user)
+    usable = with_price_lists([item for item in found if item.usable], currency=None)
+    offered = []
+    for item in usable:
+        groups: dict[str, list[PriceList]] = {}
+        for price_list in item.price_lists or []:
+            groups.setdefault(price_list.currency.upper(), []).append(price_list)
+        by_currency = [
+            CurrencyLists(code, groups[code])
+            for code in sorted(groups, key=lambda code: (code != "EUR", code))
+        ]
+        offered.append(PreviewConnection(item, by_currency))
+    missing = [
+        MissingConnection(item.connection, "unavailable") for item in found if not item.usable
+    ]
+    deleted = ERPConnection.all_objects.in_scope_of(user).deleted().order_by(Lower("name"), "pk")
+    missing += [MissingConnection(c, "deleted") for c in deleted[:PREVIEW_MISSING_LIMIT]]
+    outside = ERPConnection.objects.exclude(
+        pk__in=ERPConnection.objects.in_scope_of(user).values("pk")
+    ).order_by(Lower("name"), "pk")
+    missing += [MissingConnection(c, "out_of_scope") for c in outside[:PREVIEW_MISSING_LIMIT]]
+    currencies = sorted(
+        {group.currency for entry in offered for group in entry.by_currency},
+        key=lambda code: (code != "EUR", code),
+    )
+    return UserPreview(user, offered, missing, outside.count(), currencies)

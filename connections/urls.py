@@ -39,6 +39,16 @@ urlpatterns = [
         name="principals",
     ),
     path(
+        "settings/quote-sync/erp-connections/preview/",
+        views.connection_preview,
+        name="preview",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/preview/users/",
+        views.preview_user_search,
+        name="preview_users",
+    ),
+    path(
         "settings/quote-sync/quote-connectors/",
         views.quote_connector_list,
         name="quote_connectors",

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection as db_connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -55,6 +56,12 @@ def _is_partial(request: HtmxHttpRequest) -> bool:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Administrators land on the ERP connections tab, everyone else on their quotes."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (user.is_staff and user.has_perm(MANAGE_PERMISSION)):
+        return redirect("quotes:list")
     return redirect("connections:list")
 
 
@@ -424,3 +431,51 @@ def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
     if refused:
         messages.error(request, refused)
     return _after_action(request, ListQuery.from_params(request.POST))
+
+
+# --- Preview as user -----------------------------------------------------------------------
+
+
+def _preview_context(request: HtmxHttpRequest) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    preview = None
+    try:
+        user_id = int(request.GET.get("user", ""))
+    except ValueError:
+        user_id = None
+    if user_id is not None:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is not None:
+            preview = selectors.connection_preview(user)
+    query = ListQuery.from_params(request.GET)
+    return {"preview": preview, "query": query, "close_url": _list_url(query)}
+
+
+@require_GET
+@manager_required
+def connection_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """*Preview as user*: pick a user, see the connections and price lists they would get
+    on the quote side, and why the others are missing."""
+    context = _preview_context(request)
+    if _is_partial(request):
+        target = request.htmx.target
+        part = "#result" if target == "preview-result" else "#dialog"
+        return render(request, "connections/preview.html" + part, context)
+    query = context["query"]
+    return render(
+        request, "connections/list.html", {**_list_context(query), **context, "open_preview": True}
+    )
+
+
+@require_GET
+@manager_required
+def preview_user_search(request: HtmxHttpRequest) -> HttpResponse:
+    """The users to preview as (the access dialog's search, users only)."""
+    q = request.GET.get("q", "").strip()[:100]
+    try:
+        page_number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    page = selectors.principal_search(q=q, page=page_number, users_only=True)
+    return render(request, "connections/preview.html#users", {"principals": page, "q": q})

@@ -42,7 +42,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "connections",
+    "quotes",
 ]
 
 MIDDLEWARE = [

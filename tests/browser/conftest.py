@@ -8,6 +8,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.quotes.conftest import (  # noqa: F401  (the quote side's fixtures, for test_quote)
+    register_connection,
+    register_lists,
+    rest_connection,
+    sales,
+)
+
 LIST_PATH = "/settings/quote-sync/erp-connections/"
 
 
