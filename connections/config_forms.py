@@ -14,8 +14,14 @@ integer    ``IntegerField`` (min/max value)
 decimal    ``DecimalField`` (min/max value, max digits, decimal places)
 checkbox   ``BooleanField(required=False)``
 choice     ``TypedChoiceField`` giving back the values pydantic expects
+datetime   ``DateTimeField`` with a ``datetime-local`` input
 label      :class:`StaticTextField`: the text is shown, nothing is posted or saved
 =========  ======================================================================
+
+A field with ``choices_from`` keeps its kind's form field (pydantic and the connection
+test judge the value) but is shown as a select whose options the dialog fetches from the
+ERP (:mod:`connections.config_choices`). Fields come in sections (``group``), and a field
+with ``visible_when`` is hidden, not validated and not stored while its condition is false.
 
 The lead's connection form calls :func:`add_config_fields` in ``__init__`` and
 :func:`clean_config` in ``clean()``. Labels and help texts stay lazy translations, so they
@@ -24,8 +30,10 @@ are rendered in the language of the request.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -45,7 +53,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Connector
-from connectors.schema import FieldSpec, field_specs
+from connectors.schema import FieldSpec, field_specs, hidden_fields
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,7 @@ CONFIG_PREFIX = "config__"
 UNCHANGED_NOTE = _("Unchanged — leave empty to keep the stored value.")
 UNCHANGED_PLACEHOLDER = _("(unchanged)")
 CONFIG_UNCHECKABLE = _("The configuration could not be checked. Please review the values.")
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def config_field_name(name: str) -> str:
@@ -130,7 +139,9 @@ def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = Fa
     }
     field: forms.Field
     if spec.kind == "label":
-        return StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+        field = StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+        setattr(field, "config_spec", spec)  # noqa: B010 - read by config_sections
+        return field
     if spec.kind == "text":
         field = forms.CharField(
             max_length=spec.max_length, min_length=spec.min_length, empty_value="", **common
@@ -191,13 +202,24 @@ def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = Fa
             empty_value=None,
             **common,
         )
+    elif spec.kind == "datetime":
+        field = forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+            input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+            **common,
+        )
     else:  # pragma: no cover - field_specs only yields the kinds above
         raise ValueError(f"No form field for kind {spec.kind!r}.")
+    if spec.choices_from:
+        # Until the ERP answers, the only option is the current value.
+        current = [] if initial in (None, "") else [(str(initial), str(initial))]
+        field.widget = forms.Select(choices=current)
+    setattr(field, "config_spec", spec)  # noqa: B010 - read by config_sections
     return field
 
 
 def config_form_fields(
-    connector_cls: type[Connector],
+    connector_cls: type[Connector[Any]],
     *,
     initial_public: Mapping[str, Any] | None = None,
     stored_secret_names: Iterable[str] = (),
@@ -221,7 +243,7 @@ def config_form_fields(
 
 def add_config_fields(
     form: forms.BaseForm,
-    connector_cls: type[Connector],
+    connector_cls: type[Connector[Any]],
     *,
     initial_public: Mapping[str, Any] | None = None,
     stored_secret_names: Iterable[str] = (),
@@ -327,7 +349,7 @@ def _target(error: Mapping[str, Any], names: set[str]) -> str | None:
 
 def clean_config(
     form: forms.BaseForm,
-    connector_cls: type[Connector],
+    connector_cls: type[Connector[Any]],
     *,
     stored_secrets: Mapping[str, str] | None = None,
 ) -> BaseModel | None:
@@ -340,9 +362,13 @@ def clean_config(
     Never raises for bad input.
     """
     stored_secrets = stored_secrets or {}
-    specs = [s for s in field_specs(connector_cls.Config) if s.stored]
-    by_name = {s.name: s for s in specs}
     cleaned = getattr(form, "cleaned_data", {})
+    hidden = hidden_fields(connector_cls.Config, _raw_values(form, connector_cls))
+    for hidden_name in hidden:  # not shown, so neither checked nor kept
+        form.errors.pop(config_field_name(hidden_name), None)
+        cleaned.pop(config_field_name(hidden_name), None)
+    specs = [s for s in field_specs(connector_cls.Config) if s.stored and s.name not in hidden]
+    by_name = {s.name: s for s in specs}
     data: dict[str, Any] = {}
     failed = False
     for spec in specs:
@@ -374,3 +400,68 @@ def clean_config(
         form.add_error(None, CONFIG_UNCHECKABLE)
         return None
     return None if failed else model
+
+
+def _raw_values(form: forms.BaseForm, connector_cls: type[Connector[Any]]) -> dict[str, Any]:
+    """The values a visibility condition looks at: cleaned where valid, else as posted."""
+    cleaned = getattr(form, "cleaned_data", {})
+    values: dict[str, Any] = {}
+    for spec in field_specs(connector_cls.Config):
+        key = config_field_name(spec.name)
+        if key in cleaned:
+            values[spec.name] = cleaned[key]
+        elif form.is_bound:
+            values[spec.name] = form.data.get(key)
+        else:
+            values[spec.name] = form[key].value() if key in form.fields else None
+    return values
+
+
+@dataclass(frozen=True)
+class ConfigItem:
+    """One configuration field as the dialog's config block renders it."""
+
+    field: forms.BoundField
+    spec: FieldSpec
+    hidden: bool
+
+    @property
+    def visible_when(self) -> str:
+        """The condition as JSON for ``config_fields.js`` (``{"config__x": [values]}``)."""
+        return json.dumps(
+            {
+                config_field_name(name): [str(v) for v in values]
+                for name, values in self.spec.visible_when
+            }
+        )
+
+    @property
+    def choices_trigger(self) -> str:
+        """The htmx trigger that (re)loads the choices: on load and when a dependency changes."""
+        # The wrappers stay while a choices field's select is swapped, so listen there.
+        sources = [f"change from:#field-{config_field_name(n)}" for n in self.spec.depends_on]
+        return ", ".join(["load", *sources])
+
+
+@dataclass(frozen=True)
+class ConfigSection:
+    """A fieldset of the config block (``legend`` empty for fields without a group)."""
+
+    legend: Any
+    items: list[ConfigItem]
+
+
+def config_sections(form: forms.BaseForm) -> list[ConfigSection]:
+    """The bound configuration fields grouped in sections, in the connector's order: a
+    section comes where its first field comes."""
+    connector_cls = getattr(form, "connector_cls", None)
+    if connector_cls is None:
+        return []
+    hidden = hidden_fields(connector_cls.Config, _raw_values(form, connector_cls))
+    sections: dict[str, ConfigSection] = {}
+    for bound in config_bound_fields(form):
+        spec: FieldSpec = bound.field.config_spec  # type: ignore[attr-defined]
+        key = str(spec.group or "")
+        section = sections.setdefault(key, ConfigSection(spec.group or "", []))
+        section.items.append(ConfigItem(bound, spec, spec.name in hidden))
+    return list(sections.values())

@@ -10,11 +10,17 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
-from connections.config_forms import add_config_fields, clean_config, config_bound_fields
+from connections.config_forms import (
+    ConfigSection,
+    add_config_fields,
+    clean_config,
+    config_bound_fields,
+    config_sections,
+)
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
 from connectors.base import Connector
-from connectors.schema import secret_fields
+from connectors.schema import secret_fields, upgraded_values
 
 SYNC_DEPENDENT = ("connector", "sync_connection")
 
@@ -88,7 +94,7 @@ class ConnectionForm(forms.Form):
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
         connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
         key = connector_key or self._chosen_connector()
-        self.connector_cls: type[Connector] | None = None
+        self.connector_cls: type[Connector[Any]] | None = None
         # The connector of a saved connection may have been uninstalled since.
         self.missing_connector = ""
         try:
@@ -117,10 +123,18 @@ class ConnectionForm(forms.Form):
         else:
             self.fields["sync_connection"].required = usage == "required"
         same_connector = self.connection is not None and self.connection.connector_key == cls.key
+        initial: dict[str, Any] = {}
+        if same_connector and self.connection is not None:
+            try:  # an upgraded connector's migration runs here, on the next edit
+                initial = upgraded_values(
+                    cls, self.connection.config, self.connection.config_version
+                )
+            except Exception:  # a crashing migration: show what is stored
+                initial = dict(self.connection.config)
         add_config_fields(
             self,
             cls,
-            initial_public=self.connection.config if same_connector and self.connection else {},
+            initial_public=initial,
             stored_secret_names=self.stored_secret_names if same_connector else (),
             before="description",
         )
@@ -131,6 +145,9 @@ class ConnectionForm(forms.Form):
 
     def config_fields(self) -> list[forms.BoundField]:
         return config_bound_fields(self)
+
+    def config_sections(self) -> list[ConfigSection]:
+        return config_sections(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -9,9 +9,12 @@ from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
+from connections import crypto
 from connectors import registry
+from connectors.schema import stored_config_problems
 
 
 class SoftDeleteQuerySet(models.QuerySet):
@@ -146,6 +149,10 @@ class ERPConnection(models.Model):
         verbose_name=_("ERP connection"),
     )
     config = models.JSONField(_("Configuration"), default=dict, blank=True)
+    # The connector's ``config_version`` the stored configuration was saved under.
+    config_version = models.PositiveIntegerField(
+        _("Configuration version"), default=1, editable=False
+    )
     secrets = models.TextField(_("Secrets (encrypted)"), blank=True, default="", editable=False)
 
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
@@ -235,6 +242,20 @@ class ERPConnection(models.Model):
             return str(registry.get_connector_class(self.connector_key).label)
         except registry.UnknownConnector:
             return self.connector_key
+
+    @cached_property
+    def needs_attention(self) -> bool:
+        """The stored configuration no longer validates with the installed connector (it
+        changed since the last save): the list asks to edit and test again."""
+        try:
+            connector_cls = registry.get_connector_class(self.connector_key)
+        except registry.UnknownConnector:
+            return False  # the dialog says the connector is not installed
+        try:
+            names = crypto.secret_names(self.secrets)
+        except crypto.SecretsUnreadable:
+            names = set()
+        return bool(stored_config_problems(connector_cls, self.config, self.config_version, names))
 
     @property
     def last_test_status_label(self) -> str:

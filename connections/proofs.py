@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.core import signing
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
-from connectors.schema import canonical_dict
+from connectors.schema import canonical_dict, canonical_json
 
 PROOF_SALT = "connections.test-proof"
 PROOF_MAX_AGE = 15 * 60
@@ -37,16 +36,12 @@ def config_fingerprint(
     *, connector_key: str, config: BaseModel, sync_connection_id: int | None
 ) -> str:
     """HMAC-SHA256 of the canonical JSON of what a test depends on."""
-    canonical = json.dumps(
+    canonical = canonical_json(
         {
             "connector": connector_key,
             "config": canonical_dict(config),
             "sync_connection": sync_connection_id,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
+        }
     )
     key = hashlib.sha256(f"{PROOF_SALT}:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()

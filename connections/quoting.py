@@ -31,7 +31,7 @@ from connectors.base import (
     ProductRegister,
 )
 from connectors.rules import BusinessRulesConfig, round_price
-from connectors.schema import merge_config
+from connectors.schema import merge_config, upgraded_values
 
 SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 100
@@ -133,7 +133,9 @@ def handle_for(connection: ERPConnection, *, register: RecordingRegister | None 
         ) from None
     try:
         secrets = crypto.decrypt_secrets(connection.secrets) if connection.secrets else {}
-        config = merge_config(connector_cls.Config, connection.config, secrets)
+        # A connector upgraded since the last save: its migration applies in memory only.
+        values = upgraded_values(connector_cls, connection.config, connection.config_version)
+        config = merge_config(connector_cls.Config, values, secrets)
     except (PydanticValidationError, crypto.SecretsUnreadable):
         raise UseError(
             _(

@@ -113,7 +113,8 @@ def connection_list(*, query: ListQuery) -> Page:
         # lower(name) LIKE, not name ILIKE: the partial indexes on lower(name) cover it.
         qs = qs.alias(name_lower=Lower("name")).filter(name_lower__contains=query.q.lower())
     username = get_user_model().USERNAME_FIELD
-    rows = qs.defer("config", "secrets", "last_test_message").annotate(
+    # config and secrets stay: needs_attention checks the stored configuration per row.
+    rows = qs.defer("last_test_message").annotate(
         user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
         group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
         # A name, not a User object: the list shows who, nothing else of them.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +23,7 @@ from connections.models import ConnectionEvent, ERPConnection, SyncConnection
 from connections.proofs import ProofRefused, config_fingerprint, proof_check, proof_issue
 from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
-from connectors.schema import field_specs, merge_config, split_config
+from connectors.schema import field_specs, merge_config, split_config, upgraded_values
 
 # Tests per user and minute; ``settings.ERP_TESTS_PER_MINUTE`` overrides it (the benchmark).
 TESTS_PER_MINUTE = 10
@@ -145,11 +145,20 @@ def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
         return set()
 
 
+def connection_config_values(*, connection: ERPConnection) -> dict[str, Any]:
+    """The saved public values in the installed connector's current shape (its
+    ``migrate_config`` applied in memory; the row changes only when it is saved)."""
+    connector_cls = registry.get_connector_class(connection.connector_key)
+    return upgraded_values(connector_cls, connection.config, connection.config_version)
+
+
 def connection_config(*, connection: ERPConnection) -> BaseModel:
     """The saved configuration as the connector's validated ``Config``, secrets resolved."""
     connector_cls = registry.get_connector_class(connection.connector_key)
     return merge_config(
-        connector_cls.Config, connection.config, connection_stored_secrets(connection=connection)
+        connector_cls.Config,
+        connection_config_values(connection=connection),
+        connection_stored_secrets(connection=connection),
     )
 
 
@@ -163,6 +172,26 @@ def _origin(url: Any) -> tuple[str, str, int | None] | None:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
+
+
+def connection_secrets_for(
+    *, connection: ERPConnection | None, connector_key: str, values: Mapping[str, Any]
+) -> dict[str, str]:
+    """The stored secrets a dialog request may use with the posted ``values`` (``{name:
+    raw value}``): none for another connector, or when a URL field points at another
+    server, so a stored secret never follows a changed address."""
+    if connection is None or connection.connector_key != connector_key:
+        return {}
+    connector_cls = registry.get_connector_class(connector_key)
+    for spec in field_specs(connector_cls.Config):
+        if spec.kind == "url" and _origin(connection.config.get(spec.name)) != _origin(
+            values.get(spec.name)
+        ):
+            return {}
+    try:
+        return connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable:
+        return {}
 
 
 def secrets_rebind_check(
@@ -481,6 +510,7 @@ def connection_create(
         scope=scope,
         sync_connection=sync_connection,
         config=public,
+        config_version=connector_cls.config_version,
         secrets=crypto.encrypt_secrets(secrets) if secrets else "",
         created_by=actor,
         updated_by=actor,
@@ -567,7 +597,9 @@ def connection_update(
         "scope": connection.scope,
         "sync_connection": connection.sync_connection_id,
         "config": connection.config,
+        "config_version": connection.config_version,
     }
+    connection.config_version = connector_cls.config_version
     connection.name = name.strip()
     connection.connector_key = connector_key
     connection.description = description
@@ -588,6 +620,7 @@ def connection_update(
         "scope": scope,
         "sync_connection": connection.sync_connection_id,
         "config": public,
+        "config_version": connection.config_version,
     }
     changes = _changes(before, after)
     changed_secrets = sorted(

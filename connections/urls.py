@@ -34,6 +34,11 @@ urlpatterns = [
         name="connector_fields",
     ),
     path(
+        "settings/quote-sync/erp-connections/connector-choices/",
+        views.connector_choices,
+        name="connector_choices",
+    ),
+    path(
         "settings/quote-sync/erp-connections/principals/",
         views.principal_search,
         name="principals",

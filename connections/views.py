@@ -24,9 +24,12 @@ from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from connections import crypto, selectors, services
+from connections.config_choices import config_choices
+from connections.context import connector_context
 from connections.forms import ConnectionForm
 from connections.models import ERPConnection
 from connections.selectors import ListQuery
+from connectors import registry
 
 MANAGE_PERMISSION = "connections.manage_erpconnection"
 
@@ -431,6 +434,47 @@ def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
     if refused:
         messages.error(request, refused)
     return _after_action(request, ListQuery.from_params(request.POST))
+
+
+@require_POST
+@manager_required
+def connector_choices(request: HtmxHttpRequest) -> HttpResponse:
+    """The options of a configuration field whose choices come from the ERP (``choices_from``),
+    from what the dialog holds so far (a POST: it carries typed secrets)."""
+    key = request.POST.get("connector", "")
+    field_name = request.POST.get("field", "")
+    try:
+        connector_cls = registry.get_connector_class(key)
+    except registry.UnknownConnector:
+        return HttpResponse(status=400)
+    connection = None
+    if request.POST.get("connection", "").isdigit():
+        connection = ERPConnection.objects.filter(pk=int(request.POST["connection"])).first()
+    posted = {k.removeprefix("config__"): v for k, v in request.POST.items()}
+    stored = services.connection_secrets_for(
+        connection=connection, connector_key=key, values=posted
+    )
+    outcome = config_choices(
+        connector=connector_cls(connector_context()),
+        field_name=field_name,
+        posted=request.POST,
+        stored_secrets=stored,
+    )
+    current = request.POST.get(f"config__{field_name}", "")
+    choices = list(outcome.choices)
+    if current and current not in {value for value, _label in choices}:
+        choices.insert(0, (current, current))  # what is stored is never dropped silently
+    return render(
+        request,
+        "connections/config_field.html#choices",
+        {
+            "name": f"config__{field_name}",
+            "choices": choices,
+            "current": current,
+            "message": outcome.message,
+            "described": request.POST.get("described") == "1",
+        },
+    )
 
 
 # --- Preview as user -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ application has one, the built-in product register. Connectors know nothing of D
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,62 +149,92 @@ class Context:
     register: ProductRegister | None = None
 
 
-class Connector:
-    """Base class of every quote connector."""
+class Connector[C: BaseModel]:
+    """Base class of every quote connector, generic in its ``Config``.
+
+    A connector implements :meth:`check` (it may raise :class:`ConnectorError`) or overrides
+    :meth:`test_connection` itself; either way ``test_connection`` never raises.
+    ``config_version`` goes up when ``Config`` changes incompatibly; :meth:`migrate_config`
+    then turns values stored under an older version into the current shape.
+    """
 
     key: ClassVar[str]
     label: ClassVar[StrOrPromise]  # may be a lazy translation
     vendor: ClassVar[str] = ""
     version: ClassVar[str] = "1.0"
     description: ClassVar[StrOrPromise] = ""
-    Config: ClassVar[type[BaseModel]]
+    Config: type[C]
+    config_version: ClassVar[int] = 1
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     sync_connection: ClassVar[SyncUsage] = "none"
 
     def __init__(self, context: Context) -> None:
         self.context = context
 
-    def test_connection(self, config: BaseModel) -> TestResult:
-        """Check that the configured system answers; never raises (see ``run_test``)."""
+    @classmethod
+    def migrate_config(cls, values: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Stored (public) values of ``from_version`` in the shape of ``config_version``.
+
+        The default changes nothing; a connector whose ``Config`` changed overrides it.
+        """
+        return values
+
+    def check(self, config: C) -> TestResult:
+        """The connector's own test: a result, or a :class:`ConnectorError` for a failure."""
         raise NotImplementedError
 
-    def price_lists(self, config: BaseModel, *, currency: str | None = None) -> list[PriceList]:
+    def test_details(self, config: C) -> dict[str, Any]:
+        """Details every test result of this configuration carries (failures included)."""
+        return {}
+
+    def test_connection(self, config: C) -> TestResult:
+        """Check that the configured system answers; never raises, always timed."""
+        return timed_test(lambda: self.check(config), details=self.test_details(config))
+
+    def price_lists(self, config: C, *, currency: str | None = None) -> list[PriceList]:
         raise ConnectorError("This connector offers no price lists.", code="not_supported")
 
     def search_products(
-        self, config: BaseModel, *, q: str, price_list: str | None = None, limit: int = 20
+        self, config: C, *, q: str, price_list: str | None = None, limit: int = 20
     ) -> list[Product]:
         raise ConnectorError("This connector offers no product search.", code="not_supported")
 
 
-def run_test(connector: Connector, config: BaseModel) -> TestResult:
-    """Run a connector's test; a connector that raises yields an ``error``, never a crash."""
+def error_result(exc: ConnectorError, *, details: dict[str, Any] | None = None) -> TestResult:
+    """The ``error`` test result of a failure, keeping its code and details."""
+    return TestResult(
+        TestStatus.ERROR,
+        exc.message,
+        technical_message=exc.technical,
+        error_code=exc.code,
+        details={**(details or {}), **exc.details},
+    )
+
+
+def timed_test(
+    test: Callable[[], TestResult], *, details: dict[str, Any] | None = None
+) -> TestResult:
+    """Run ``test``: a :class:`ConnectorError` or a crash becomes an ``error`` result (with
+    ``details`` and the error's own details), and the result gets its duration."""
     started = time.monotonic()
     try:
-        result = connector.test_connection(config)
+        result = test()
     except ConnectorError as exc:
-        result = TestResult(
-            TestStatus.ERROR, exc.message, technical_message=exc.technical, error_code=exc.code
-        )
+        result = error_result(exc, details=details)
     except Exception as exc:  # a plugin's bug must not break the page
         result = TestResult(
             TestStatus.ERROR,
             "The connector failed unexpectedly.",
             technical_message=f"{type(exc).__name__}: {exc}",
             error_code="connector_crashed",
+            details=dict(details or {}),
         )
-    elapsed = int((time.monotonic() - started) * 1000)
     if not result.duration_ms:
-        result = TestResult(
-            result.status,
-            result.message,
-            result.technical_message,
-            result.error_code,
-            elapsed,
-            result.details,
-        )
+        elapsed = max(1, int((time.monotonic() - started) * 1000))
+        result = dataclasses.replace(result, duration_ms=elapsed)
     return result
 
 
-ConnectorClass = type[Connector]
-ConnectorFactory = Callable[[Context], Connector]
+def run_test(connector: Connector[Any], config: BaseModel) -> TestResult:
+    """Run a connector's test; a connector that raises yields an ``error``, never a crash."""
+    return timed_test(lambda: connector.test_connection(config))

@@ -2,10 +2,10 @@
 
 A dict keyed by connector ``key``. Connectors enter it in two ways:
 
-* built-ins: modules under ``connectors.builtin`` whose classes use :func:`register`;
-  :func:`load_plugins` imports them. A built-in that is invalid (bad attributes, an
-  unsupported ``Config`` field type, a duplicate key) raises at start-up: that is a bug in
-  this project and must not be hidden.
+* built-ins: the classes named in :data:`BUILTIN_CONNECTORS` (``"module:Class"``, the
+  form of an entry point). A built-in that is invalid (bad attributes, an unsupported
+  ``Config`` field type, a duplicate key) raises at start-up: that is a bug in this project
+  and must not be hidden.
 * plugins: installed packages that declare an entry point in the group
   ``erpsettings.quote_connectors`` whose object is a :class:`~connectors.base.Connector`
   subclass (``name = "package.module:ConnectorClass"``). A plugin that fails to import, is
@@ -20,29 +20,27 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import importlib.util
 import inspect
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
-from connectors.base import Capability, Connector, Context
-from connectors.schema import UnsupportedFieldType, check_config_schema
+from connectors.base import Capability, Connector
+from connectors.schema import UnsupportedFieldType, check_config_schema, field_specs
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "erpsettings.quote_connectors"
 
-BUILTIN_MODULES: tuple[str, ...] = (
-    "connectors.builtin.product_register",
-    "connectors.builtin.rest_json",
-    "connectors.builtin.tryton",
+BUILTIN_CONNECTORS: tuple[str, ...] = (
+    "connectors.builtin.product_register:ProductRegisterConnector",
+    "connectors.builtin.rest_json:RestJsonConnector",
+    "connectors.builtin.tryton:TrytonConnector",
 )
 
 SYNC_USAGES = frozenset({"none", "optional", "required"})
@@ -71,7 +69,7 @@ class LoadFailure:
     reason: str
 
 
-_connectors: dict[str, type[Connector]] = {}
+_connectors: dict[str, type[Connector[Any]]] = {}
 _failures: list[LoadFailure] = []
 _loaded = False
 _loading = False
@@ -108,6 +106,12 @@ def check_connector_class(cls: Any) -> None:
         check_config_schema(config)
     except UnsupportedFieldType as exc:
         raise ConnectorRegistrationError(f"{name}: {exc}") from exc
+    for spec in field_specs(config):
+        if spec.choices_from and not callable(getattr(cls, spec.choices_from, None)):
+            raise ConnectorRegistrationError(
+                f"{name}: field {spec.name!r} takes its choices from {spec.choices_from!r}, "
+                "which the connector does not define."
+            )
     capabilities = getattr(cls, "capabilities", None)
     if isinstance(capabilities, str) or not isinstance(capabilities, Iterable):
         raise ConnectorRegistrationError(f"{name}: capabilities must be a set of names.")
@@ -122,12 +126,19 @@ def check_connector_class(cls: Any) -> None:
             f"{name}: sync_connection must be one of none/optional/required, "
             f"got {getattr(cls, 'sync_connection', None)!r}."
         )
-    if cls.test_connection is Connector.test_connection:
-        raise ConnectorRegistrationError(f"{name}: test_connection is not implemented.")
+    if cls.test_connection is Connector.test_connection and cls.check is Connector.check:
+        raise ConnectorRegistrationError(
+            f"{name}: implement check (or test_connection) to test a connection."
+        )
+    version = getattr(cls, "config_version", None)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ConnectorRegistrationError(
+            f"{name}: config_version must be a positive integer, got {version!r}."
+        )
 
 
-def register[C: type[Connector]](cls: C) -> C:
-    """Class decorator: validate ``cls`` and add it under its ``key``.
+def register[C: type[Connector[Any]]](cls: C) -> C:
+    """Validate ``cls`` and add it under its ``key`` (built-ins and plugins both end here).
 
     Raises :class:`ConnectorRegistrationError` for an invalid class and
     :class:`DuplicateConnector` when another class holds the key. Registering the very
@@ -149,13 +160,7 @@ def register[C: type[Connector]](cls: C) -> C:
     return cls
 
 
-def unregister(key: str) -> None:
-    """Remove a connector (tests); unknown keys are ignored."""
-    with _lock:
-        _connectors.pop(key, None)
-
-
-def get_connector_class(key: str) -> type[Connector]:
+def get_connector_class(key: str) -> type[Connector[Any]]:
     """The connector class for ``key``; raises :class:`UnknownConnector` (a ``KeyError``)."""
     load_plugins()
     try:
@@ -164,7 +169,7 @@ def get_connector_class(key: str) -> type[Connector]:
         raise UnknownConnector(key) from None
 
 
-def connector_classes() -> list[type[Connector]]:
+def connector_classes() -> list[type[Connector[Any]]]:
     """Every registered connector class, sorted by its (translated) label, then key."""
     load_plugins()
     return sorted(_connectors.values(), key=lambda c: (str(c.label).casefold(), c.key))
@@ -175,35 +180,23 @@ def connector_choices() -> list[tuple[str, Any]]:
     return [(cls.key, cls.label) for cls in connector_classes()]
 
 
-def build_connector(key: str, context: Context) -> Connector:
-    """An instance of the connector ``key`` with the injected ``context``."""
-    return get_connector_class(key)(context)
-
-
 def load_failures() -> list[LoadFailure]:
     """The plugins skipped by :func:`load_plugins`, in discovery order."""
     load_plugins()
     return list(_failures)
 
 
-def _register_module(module: ModuleType) -> None:
-    """Register the connector classes a built-in module defines (decorated or not)."""
-    for _name, obj in inspect.getmembers(module, inspect.isclass):
-        if (
-            issubclass(obj, Connector)
-            and obj is not Connector
-            and obj.__module__ == module.__name__
-            and isinstance(getattr(obj, "key", None), str)
-        ):
-            register(obj)
+def _load_object(path: str) -> Any:
+    """The object a ``"module:attribute"`` path names (the value of an entry point)."""
+    module_name, _sep, attribute = path.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
-def _load_builtins() -> None:
-    for module_name in BUILTIN_MODULES:
-        if importlib.util.find_spec(module_name) is None:
-            logger.debug("Built-in connector module %s is not present.", module_name)
-            continue
-        _register_module(importlib.import_module(module_name))
+def _register_object(obj: Any, origin: str) -> None:
+    """The one way into the registry: ``obj`` must be a connector class; then register it."""
+    if not (inspect.isclass(obj) and issubclass(obj, Connector)):
+        raise ConnectorRegistrationError(f"{origin!r} is {obj!r}, not a Connector subclass.")
+    register(obj)
 
 
 def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
@@ -211,12 +204,7 @@ def _entry_points() -> Iterable[importlib.metadata.EntryPoint]:
 
 
 def _load_entry_point(entry_point: importlib.metadata.EntryPoint) -> None:
-    obj = entry_point.load()
-    if not (inspect.isclass(obj) and issubclass(obj, Connector)):
-        raise ConnectorRegistrationError(
-            f"Entry point {entry_point.value!r} is {obj!r}, not a Connector subclass."
-        )
-    register(obj)
+    _register_object(entry_point.load(), f"Entry point {entry_point.value}")
 
 
 def _record_failure(entry_point: importlib.metadata.EntryPoint, reason: str) -> None:
@@ -246,7 +234,8 @@ def load_plugins(*, entry_points: Callable[[], Iterable[Any]] | None = None) -> 
         _loading = True
         _failures.clear()
         try:
-            _load_builtins()
+            for path in BUILTIN_CONNECTORS:
+                _register_object(_load_object(path), path)
             for entry_point in (entry_points or _entry_points)():
                 try:
                     _load_entry_point(entry_point)

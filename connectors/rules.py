@@ -8,12 +8,15 @@ below.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.utils.translation import gettext, gettext_lazy as _
 from pydantic import BaseModel, Field
 
 from connectors.base import ConnectorError
+
+#: The section of the rule fields.
+BUSINESS_RULES = _("Business rules")
 
 RoundingMode = Literal["half_up", "half_even", "down"]
 
@@ -29,7 +32,7 @@ class BusinessRulesConfig(BaseModel):
         le=4,
         title=_("Price decimals"),
         description=_("Number of decimals prices are rounded to."),
-        json_schema_extra={"order": 100},
+        json_schema_extra={"order": 100, "group": BUSINESS_RULES},
     )
     rounding_mode: RoundingMode = Field(
         "half_up",
@@ -37,6 +40,7 @@ class BusinessRulesConfig(BaseModel):
         description=_("How prices are rounded to the price decimals."),
         json_schema_extra={
             "order": 101,
+            "group": BUSINESS_RULES,
             "choice_labels": {
                 "half_up": _("Half up"),
                 "half_even": _("Half even"),
@@ -51,13 +55,13 @@ class BusinessRulesConfig(BaseModel):
         decimal_places=2,
         title=_("Maximum discount (%)"),
         description=_("Discounts above this percentage are refused."),
-        json_schema_extra={"order": 102},
+        json_schema_extra={"order": 102, "group": BUSINESS_RULES},
     )
     fallback_to_register: bool = Field(
         False,
         title=_("Fall back to the product register when the ERP is unreachable"),
         description=_("Use the built-in product register when the ERP does not answer."),
-        json_schema_extra={"order": 103},
+        json_schema_extra={"order": 103, "group": BUSINESS_RULES},
     )
 
 
@@ -80,3 +84,25 @@ def apply_discount(price: Decimal, percent: Decimal, rules: BusinessRulesConfig)
             technical=f"discount {percent} > max_discount {rules.max_discount}",
         )
     return round_price(Decimal(price) * (Decimal(100) - percent) / Decimal(100), rules)
+
+
+def check_search_limit(limit: int, maximum: int, error: type[ConnectorError]) -> None:
+    """Refuse a product search for fewer than 1 or more than ``maximum`` products."""
+    if not 1 <= limit <= maximum:
+        raise error(
+            gettext("Ask for between 1 and %(maximum)s products.") % {"maximum": maximum},
+            code="invalid_limit",
+            technical=f"limit {limit} outside 1..{maximum}",
+        )
+
+
+class QuotePricing:
+    """``quote_price`` for a connector whose ``Config`` holds the business rules."""
+
+    def quote_price(self, config: Any, *, price: Decimal, discount: Decimal) -> Decimal:
+        """The price after ``discount`` percent, rounded by the connection's rule.
+
+        Raises ``ConnectorError`` (``discount_too_high``, ``discount_negative``) when the
+        discount breaks the connection's maximum.
+        """
+        return apply_discount(Decimal(price), Decimal(discount), config)

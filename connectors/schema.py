@@ -16,13 +16,19 @@ annotation                                kind          notes
 ``int``                                   ``integer``   ``ge``/``gt``/``le``/``lt``
 ``Decimal``                               ``decimal``   bounds, ``max_digits``, ``decimal_places``
 ``bool``                                  ``checkbox``  never required
+``datetime``                              ``datetime``  a date and a time of day
 ``Literal[...]`` of str/int, ``Enum``     ``choice``    labels from ``choice_labels``
 anything, with ``kind: "label"``          ``label``     static text; nothing is saved
 ========================================  ============  ==================================
 
 ``json_schema_extra`` keys read here: ``order`` (int, ascending; ties keep declaration
 order), ``read_only`` (bool), ``choice_labels`` (``{value: label}``), ``kind`` (only
-``"label"``, or the kind the type already has). ``title`` is the label, ``description`` the
+``"label"``, or the kind the type already has), ``group`` (the section the dialog shows
+the field in; sections come in the order of their first field), ``visible_when``
+(``{"field": value}`` or ``{"field": [values]}``: the field is shown, validated and stored
+only while every named field has one of those values), ``choices_from`` (the name of a
+connector method that returns ``[(value, label)]`` from the ERP) with ``depends_on`` (the
+fields that must be filled before it is called). ``title`` is the label, ``description`` the
 help text; both may be lazy translations and are passed on unevaluated. Anything else raises
 :class:`UnsupportedFieldType`, which the registry turns into a refused registration.
 """
@@ -34,18 +40,32 @@ import json
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AnyUrl, BaseModel, Field, SecretStr
+from pydantic import AnyUrl, BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-FieldKind = Literal["text", "password", "url", "integer", "decimal", "checkbox", "choice", "label"]
+FieldKind = Literal[
+    "text", "password", "url", "integer", "decimal", "checkbox", "choice", "datetime", "label"
+]
 
-KINDS: frozenset[str] = frozenset(get_args(FieldKind))
-
-_KNOWN_EXTRA_KEYS = frozenset({"order", "read_only", "choice_labels", "kind", "text"})
+_KNOWN_EXTRA_KEYS = frozenset(
+    {
+        "order",
+        "read_only",
+        "choice_labels",
+        "kind",
+        "text",
+        "group",
+        "visible_when",
+        "choices_from",
+        "depends_on",
+    }
+)
 
 
 class UnsupportedFieldType(TypeError):
@@ -80,6 +100,17 @@ class FieldSpec:
     decimal_places: int | None = None
     choices: tuple[tuple[Any, Any], ...] = ()
     text: Any = ""
+    group: Any = None
+    visible_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    choices_from: str = ""
+    depends_on: tuple[str, ...] = ()
+
+    def visible(self, values: Mapping[str, Any]) -> bool:
+        """Whether the field applies, given the (raw or validated) values of the others."""
+        return all(
+            comparable(values.get(name)) in {comparable(v) for v in wanted}
+            for name, wanted in self.visible_when
+        )
 
     @property
     def secret(self) -> bool:
@@ -89,6 +120,15 @@ class FieldSpec:
     def stored(self) -> bool:
         """Whether a value of this field is saved (static labels are not)."""
         return self.kind != "label"
+
+
+def comparable(value: Any) -> str:
+    """A value as a visibility condition compares it (what a form posts for it)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def static_label(text: Any, order: int, *, title: Any = "") -> Any:
@@ -150,6 +190,8 @@ def _kind_of(name: str, annotation: Any) -> FieldKind:
         return "decimal"
     if isinstance(annotation, type) and issubclass(annotation, AnyUrl):
         return "url"
+    if annotation is datetime:
+        return "datetime"
     if get_origin(annotation) is Literal:
         values = get_args(annotation)
         if values and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
@@ -158,8 +200,8 @@ def _kind_of(name: str, annotation: Any) -> FieldKind:
         return "choice"
     raise UnsupportedFieldType(
         f"Config field {name!r} has type {annotation!r}, which the configuration dialog "
-        "does not support (str, SecretStr, URL, int, Decimal, bool, Literal, Enum, "
-        "optionally '| None')."
+        "does not support (str, SecretStr, URL, int, Decimal, bool, datetime, Literal, "
+        "Enum, optionally '| None')."
     )
 
 
@@ -272,6 +314,20 @@ def field_spec(name: str, info: FieldInfo, position: int) -> FieldSpec:
     read_only = extra.get("read_only", False)
     if not isinstance(read_only, bool):
         raise UnsupportedFieldType(f"Config field {name!r}: 'read_only' must be a bool.")
+    visible_when = _visible_when(name, extra.get("visible_when") or {})
+    if visible_when and kind != "checkbox":
+        required = False  # required only while shown; the connector's validators say so
+    choices_from = extra.get("choices_from") or ""
+    depends_on = extra.get("depends_on") or ()
+    if not isinstance(choices_from, str) or not (
+        isinstance(depends_on, list | tuple) and all(isinstance(d, str) for d in depends_on)
+    ):
+        raise UnsupportedFieldType(
+            f"Config field {name!r}: 'choices_from' must be a method name and 'depends_on' "
+            "a list of field names."
+        )
+    if depends_on and not choices_from:
+        raise UnsupportedFieldType(f"Config field {name!r} has depends_on but no choices_from.")
 
     return FieldSpec(
         name=name,
@@ -291,21 +347,63 @@ def field_spec(name: str, info: FieldInfo, position: int) -> FieldSpec:
         max_digits=_constraint(metadata, "max_digits") if kind == "decimal" else None,
         decimal_places=_constraint(metadata, "decimal_places") if kind == "decimal" else None,
         choices=choices,
+        group=extra.get("group"),
+        visible_when=visible_when,
+        choices_from=choices_from,
+        depends_on=tuple(str(d) for d in depends_on),
     )
+
+
+def _visible_when(name: str, condition: Any) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    if not isinstance(condition, Mapping) or not all(isinstance(k, str) for k in condition):
+        raise UnsupportedFieldType(
+            f"Config field {name!r}: 'visible_when' must map field names to values."
+        )
+    return tuple(
+        (key, tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,))
+        for key, value in condition.items()
+    )
+
+
+@cache
+def _field_specs(config_cls: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    specs = [
+        field_spec(name, info, position)
+        for position, (name, info) in enumerate(config_cls.model_fields.items())
+    ]
+    names = {spec.name for spec in specs}
+    for spec in specs:
+        unknown = {n for n, _v in spec.visible_when} | set(spec.depends_on)
+        unknown -= names - {spec.name}
+        if unknown:
+            raise UnsupportedFieldType(
+                f"Config field {spec.name!r} names unknown fields {sorted(unknown)} in "
+                "visible_when or depends_on."
+            )
+    return tuple(sorted(specs, key=lambda s: s.order))  # stable: ties keep declaration order
 
 
 def field_specs(config_cls: type[BaseModel]) -> list[FieldSpec]:
     """Every field of ``config_cls`` as a :class:`FieldSpec`, sorted by ``order``.
 
     Raises :class:`UnsupportedFieldType` for the first field the dialog cannot represent.
+    Cached per class (a ``Config`` does not change at run time).
     """
     if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
         raise UnsupportedFieldType(f"{config_cls!r} is not a pydantic model.")
-    specs = [
-        field_spec(name, info, position)
-        for position, (name, info) in enumerate(config_cls.model_fields.items())
-    ]
-    return sorted(specs, key=lambda s: s.order)  # stable: ties keep declaration order
+    return list(_field_specs(config_cls))
+
+
+def hidden_fields(config_cls: type[BaseModel], values: Mapping[str, Any]) -> set[str]:
+    """Names of the conditional fields whose condition ``values`` do not meet."""
+    return {s.name for s in field_specs(config_cls) if s.visible_when and not s.visible(values)}
+
+
+def validate_config(config_cls: type[BaseModel], values: Mapping[str, Any]) -> BaseModel:
+    """``config_cls`` validated from ``values``, hidden conditional fields left out (so they
+    take their defaults and are neither checked nor kept). Raises ``ValidationError``."""
+    hidden = hidden_fields(config_cls, values)
+    return config_cls.model_validate({k: v for k, v in values.items() if k not in hidden})
 
 
 def check_config_schema(config_cls: type[BaseModel]) -> None:
@@ -330,7 +428,8 @@ def split_config(model: BaseModel) -> tuple[dict[str, Any], dict[str, str]]:
     non-secret stored field; ``secrets`` maps secret field names to their clear values and
     leaves out secrets that are ``None``. Static labels appear in neither.
     """
-    specs = stored_specs(type(model))
+    hidden = hidden_fields(type(model), dict(model))
+    specs = [s for s in stored_specs(type(model)) if s.name not in hidden]
     public_names = {s.name for s in specs if not s.secret}
     public = model.model_dump(mode="json", include=public_names)
     secrets: dict[str, str] = {}
@@ -356,7 +455,7 @@ def merge_config(
     public_names = {s.name for s in specs if not s.secret}
     data: dict[str, Any] = {k: v for k, v in public.items() if k in public_names}
     data.update({k: v for k, v in secrets.items() if k in secret_names})
-    return config_cls.model_validate(data)
+    return validate_config(config_cls, data)
 
 
 def _canonical_value(value: Any) -> Any:
@@ -379,12 +478,45 @@ def canonical_dict(model: BaseModel) -> dict[str, Any]:
     }
 
 
-def canonical_json(model: BaseModel) -> str:
-    """A deterministic JSON text of a configuration for fingerprints.
+def canonical_json(value: BaseModel | Mapping[str, Any]) -> str:
+    """A deterministic JSON text of a configuration (or of a dict holding one's
+    :func:`canonical_dict`) for fingerprints.
 
     Sorted keys, no whitespace, secrets resolved, decimals normalised, static labels
     left out. Contains secret values: hash it, never store or show it.
     """
-    return json.dumps(
-        canonical_dict(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    data = canonical_dict(value) if isinstance(value, BaseModel) else value
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def upgraded_values(
+    connector_cls: Any, values: Mapping[str, Any], from_version: int
+) -> dict[str, Any]:
+    """Stored public ``values`` of ``from_version`` in the shape of the connector's current
+    ``config_version``: its ``migrate_config`` runs when the stored version is older."""
+    if from_version < connector_cls.config_version:
+        return dict(connector_cls.migrate_config(dict(values), from_version))
+    return dict(values)
+
+
+def stored_config_problems(
+    connector_cls: Any, values: Mapping[str, Any], from_version: int, secret_names: set[str]
+) -> list[str]:
+    """Why stored values no longer make a valid ``Config`` (after any migration): the names
+    of the failing fields (``"(config)"`` for a model-wide error); empty when they do.
+
+    Secrets are not decrypted for this: a stored secret's own checks are skipped.
+    """
+    try:
+        values = upgraded_values(connector_cls, values, from_version)
+    except Exception:  # a migration that crashes leaves the connection to be edited
+        return ["(migration)"]
+    placeholders = dict.fromkeys(secret_names, "x")
+    try:
+        merge_config(connector_cls.Config, values, placeholders)
+    except ValidationError as exc:
+        failing = {str(e["loc"][0]) if e.get("loc") else "(config)" for e in exc.errors()}
+        return sorted(failing - secret_names)
+    except Exception:
+        return ["(config)"]
+    return []

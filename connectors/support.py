@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+#: The section of the address, time limit and TLS fields.
+CONNECTION = _("Connection")
+
+
 def timeout_field(description: StrOrPromise) -> Any:
     """The *Timeout (seconds)* field: 1 to 60, default 10, at order 60."""
     return Field(
@@ -23,7 +27,7 @@ def timeout_field(description: StrOrPromise) -> Any:
         le=60,
         title=_("Timeout (seconds)"),
         description=description,
-        json_schema_extra={"order": 60},
+        json_schema_extra={"order": 60, "group": CONNECTION},
     )
 
 
@@ -33,7 +37,7 @@ def verify_tls_field(description: StrOrPromise) -> Any:
         True,
         title=_("Verify TLS certificates"),
         description=description,
-        json_schema_extra={"order": 70},
+        json_schema_extra={"order": 70, "group": CONNECTION},
     )
 
 

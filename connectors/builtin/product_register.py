@@ -26,7 +26,6 @@ from connectors.base import (
     TestResult,
     TestStatus,
 )
-from connectors.registry import register
 from connectors.rules import BusinessRulesConfig, RoundingMode, round_price
 from connectors.schema import static_label
 
@@ -57,8 +56,7 @@ class ProductRegisterConfig(BaseModel):
         )
 
 
-@register
-class ProductRegisterConnector(Connector):
+class ProductRegisterConnector(Connector[ProductRegisterConfig]):
     """Quotes from the built-in product register; needs ``context.register``."""
 
     key = "product_register"
@@ -81,7 +79,7 @@ class ProductRegisterConnector(Connector):
             )
         return self.context.register
 
-    def test_connection(self, config: BaseModel) -> TestResult:
+    def check(self, config: BaseModel) -> TestResult:
         """Read the register and report how many active price lists it has."""
         register_ = self._register()
         try:
@@ -119,3 +117,17 @@ class ProductRegisterConnector(Connector):
             dataclasses.replace(product, price=round_price(product.price, rules))
             for product in self._register().search_products(q=q, price_list=price_list, limit=limit)
         ]
+
+    def product_details(
+        self, config: BaseModel, *, code: str, price_list: str | None = None, quantity: Any = 1
+    ) -> Product:
+        """The product with exactly this ``code``, priced by the rules."""
+        for product in self.search_products(config, q=code, price_list=price_list, limit=20):
+            if product.code == code:
+                return product
+        raise ConnectorError(
+            gettext('The product register has no product with the code "%(code)s".')
+            % {"code": code},
+            code="product_not_found",
+            technical=f"register code={code!r} -> no product",
+        )

@@ -18,9 +18,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import socket
-import ssl
-import time
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -41,26 +38,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from connectors.base import (
-    Capability,
-    Connector,
-    ConnectorError,
-    PriceList,
-    Product,
-    ProductRegister,
-    TestResult,
-    TestStatus,
-)
-from connectors.http import AddressNotAllowed, ResponseTooLarge, TotalTimeout
-from connectors.rules import BusinessRulesConfig, apply_discount, round_price
-from connectors.support import (
-    check_plain_url,
-    display_host,
-    exception_chain as _causes,
-    redact,
-    timeout_field,
-    verify_tls_field,
-)
+from connectors.base import Capability, ConnectorError, PriceList, Product, TestResult, TestStatus
+from connectors.http_connector import GATEWAY_STATUSES, HttpConnector
+from connectors.rules import BusinessRulesConfig, QuotePricing, check_search_limit, round_price
+from connectors.support import CONNECTION, check_plain_url, timeout_field, verify_tls_field
+
+AUTHENTICATION = _("Authentication")
 
 AuthenticationKind = Literal["none", "bearer", "basic"]
 
@@ -114,7 +97,7 @@ class RestJsonConfig(BusinessRulesConfig):
         description=_(
             "Address of the ERP's REST/JSON interface, for example https://erp.example.com/api."
         ),
-        json_schema_extra={"order": 10},
+        json_schema_extra={"order": 10, "group": CONNECTION},
     )
     authentication: AuthenticationKind = Field(
         "none",
@@ -122,6 +105,7 @@ class RestJsonConfig(BusinessRulesConfig):
         description=_("How this connection identifies itself to the ERP."),
         json_schema_extra={
             "order": 20,
+            "group": AUTHENTICATION,
             "choice_labels": {
                 "none": _("None"),
                 "bearer": _("Bearer token"),
@@ -135,7 +119,11 @@ class RestJsonConfig(BusinessRulesConfig):
         validate_default=True,
         title=_("API token"),
         description=_('Sent as "Authorization: Bearer <token>"; needed for Bearer token.'),
-        json_schema_extra={"order": 30},
+        json_schema_extra={
+            "order": 30,
+            "group": AUTHENTICATION,
+            "visible_when": {"authentication": "bearer"},
+        },
     )
     username: str = Field(
         "",
@@ -143,7 +131,11 @@ class RestJsonConfig(BusinessRulesConfig):
         validate_default=True,
         title=_("Username"),
         description=_("User name for Basic authentication."),
-        json_schema_extra={"order": 40},
+        json_schema_extra={
+            "order": 40,
+            "group": AUTHENTICATION,
+            "visible_when": {"authentication": "basic"},
+        },
     )
     password: SecretStr | None = Field(
         None,
@@ -151,7 +143,11 @@ class RestJsonConfig(BusinessRulesConfig):
         validate_default=True,
         title=_("Password"),
         description=_("Password for Basic authentication."),
-        json_schema_extra={"order": 50},
+        json_schema_extra={
+            "order": 50,
+            "group": AUTHENTICATION,
+            "visible_when": {"authentication": "basic"},
+        },
     )
     timeout: int = timeout_field(_("How long to wait for an answer from the ERP."))
     verify_tls: bool = verify_tls_field(
@@ -271,7 +267,7 @@ _Shape = TypeVar("_Shape", bound=_Strict)
 # --------------------------------------------------------------------------- the connector
 
 
-class RestJsonConnector(Connector):
+class RestJsonConnector(QuotePricing, HttpConnector[RestJsonConfig]):
     """Price lists and product search from any ERP that speaks the REST/JSON contract."""
 
     key = "rest_json"
@@ -286,86 +282,73 @@ class RestJsonConnector(Connector):
         {Capability.PRICE_LISTS, Capability.PRODUCT_SEARCH, Capability.PRICE_CALCULATION}
     )
     sync_connection = "optional"
+    user_agent = "erpsettings-rest-json/1.0"
+    Error = RestJsonError
 
-    # -- public contract
+    def server_url(self, config: RestJsonConfig) -> str:
+        return str(config.base_url)
 
-    def test_connection(self, config: BaseModel) -> TestResult:
+    def secret_values(self, config: RestJsonConfig) -> list[str]:
+        """The secrets and the Basic header that encodes the password."""
+        return config.secret_values()
+
+    def test_details(self, config: RestJsonConfig) -> dict[str, Any]:
+        return {"base_url": str(config.base_url)}
+
+    def check(self, config: RestJsonConfig) -> TestResult:
         """Call ``/health`` then ``/price-lists``; ``ok`` with the count, ``ok_with_info``
         when there are none, ``error`` with a code from :class:`ErrorCode` otherwise."""
-        cfg = _rest_config(config)
-        started = time.monotonic()
-        try:
-            with self._client(cfg) as client:
-                health = self._get(client, cfg, "health", _Health)
-                if health.status.strip().lower() != "ok":
-                    reported = _redact(health.status, cfg)[:50]
-                    raise RestJsonError(
-                        gettext('The ERP server is not ready: it reports the status "%(status)s".')
-                        % {"status": reported},
-                        code=ErrorCode.ERP_NOT_READY,
-                        technical=f"GET {_url(cfg, 'health')} -> status {reported!r}",
-                        details={"step": "health"},
-                    )
-                lists = self._get(client, cfg, "price-lists", _PriceListsResponse).price_lists
-        except RestJsonError as exc:
-            return TestResult(
-                TestStatus.ERROR,
-                exc.message,
-                technical_message=exc.technical,
-                error_code=exc.code,
-                duration_ms=_elapsed_ms(started),
-                details={"base_url": _display_base(cfg), **exc.details},
-            )
+        with self.client(config) as client:
+            health = self._get(client, config, "health", _Health)
+            if health.status.strip().lower() != "ok":
+                reported = self.redact(config, health.status)[:50]
+                raise RestJsonError(
+                    gettext('The ERP server is not ready: it reports the status "%(status)s".')
+                    % {"status": reported},
+                    code=ErrorCode.ERP_NOT_READY,
+                    technical=f"GET {self.url(config, 'health')} -> status {reported!r}",
+                    details={"step": "health"},
+                )
+            lists = self._get(client, config, "price-lists", _PriceListsResponse).price_lists
         count = len(lists)
         details = {
-            "base_url": _display_base(cfg),
+            **self.test_details(config),
             "price_list_count": count,
             "currencies": sorted({item.currency for item in lists}),
-            "server_name": _redact(health.name, cfg)[:100],
-            "server_version": _redact(health.version, cfg)[:50],
+            "server_name": self.redact(config, health.name)[:100],
+            "server_version": self.redact(config, health.version)[:50],
         }
-        technical = _redact(
-            f"GET {_url(cfg, 'health')} -> ok ({health.name} {health.version}); "
-            f"GET {_url(cfg, 'price-lists')} -> {count} price lists",
-            cfg,
+        technical = self.redact(
+            config,
+            f"GET {self.url(config, 'health')} -> ok ({health.name} {health.version}); "
+            f"GET {self.url(config, 'price-lists')} -> {count} price lists",
         )
         if count == 0:
-            return TestResult(
-                TestStatus.OK_WITH_INFO,
-                gettext(
-                    "Connection OK: 0 price lists available. Quotes can use this connection "
-                    "once the ERP has a price list."
-                ),
-                technical_message=technical,
-                duration_ms=_elapsed_ms(started),
-                details=details,
+            message = gettext(
+                "Connection OK: 0 price lists available. Quotes can use this connection "
+                "once the ERP has a price list."
             )
-        return TestResult(
-            TestStatus.OK,
-            ngettext(
-                "Connection OK: %(count)s price list available",
-                "Connection OK: %(count)s price lists available",
-                count,
-            )
-            % {"count": count},
-            technical_message=technical,
-            duration_ms=_elapsed_ms(started),
-            details=details,
-        )
+            return TestResult(TestStatus.OK_WITH_INFO, message, technical, details=details)
+        message = ngettext(
+            "Connection OK: %(count)s price list available",
+            "Connection OK: %(count)s price lists available",
+            count,
+        ) % {"count": count}
+        return TestResult(TestStatus.OK, message, technical, details=details)
 
-    def price_lists(self, config: BaseModel, *, currency: str | None = None) -> list[PriceList]:
+    def price_lists(
+        self, config: RestJsonConfig, *, currency: str | None = None
+    ) -> list[PriceList]:
         """The ERP's price lists, only those in ``currency`` when given.
 
         Raises :class:`RestJsonError`; when the ERP is unreachable and the fallback rule is on,
         answers from the product register instead.
         """
-        cfg = _rest_config(config)
         try:
-            with self._client(cfg) as client:
-                items = self._get(client, cfg, "price-lists", _PriceListsResponse).price_lists
+            with self.client(config) as client:
+                items = self._get(client, config, "price-lists", _PriceListsResponse).price_lists
         except RestJsonError as exc:
-            register = self._fallback_register(cfg, exc)
-            return register.price_lists(currency=currency)
+            return self.fallback(config, exc).price_lists(currency=currency)
         wanted = currency.strip().upper() if currency else None
         return [
             PriceList(
@@ -380,7 +363,7 @@ class RestJsonConnector(Connector):
         ]
 
     def search_products(
-        self, config: BaseModel, *, q: str, price_list: str | None = None, limit: int = 20
+        self, config: RestJsonConfig, *, q: str, price_list: str | None = None, limit: int = 20
     ) -> list[Product]:
         """Products whose code or name matches ``q`` (the ERP decides how), at most ``limit``,
         priced from ``price_list`` and rounded by the connection's rounding rule.
@@ -388,32 +371,25 @@ class RestJsonConnector(Connector):
         Raises :class:`RestJsonError`; when the ERP is unreachable and the fallback rule is on,
         answers from the product register, each product with a ``notice`` saying so.
         """
-        cfg = _rest_config(config)
-        if not 1 <= limit <= MAX_SEARCH_LIMIT:
-            raise RestJsonError(
-                gettext("Ask for between 1 and %(maximum)s products.")
-                % {"maximum": MAX_SEARCH_LIMIT},
-                code=ErrorCode.INVALID_LIMIT,
-                technical=f"limit {limit} outside 1..{MAX_SEARCH_LIMIT}",
-            )
+        check_search_limit(limit, MAX_SEARCH_LIMIT, RestJsonError)
         params: dict[str, str | int] = {"q": q, "limit": limit}
         if price_list:
             params["price_list"] = price_list
         try:
-            with self._client(cfg) as client:
-                items = self._get(client, cfg, "products", _ProductsResponse, params).products
+            with self.client(config) as client:
+                items = self._get(client, config, "products", _ProductsResponse, params).products
         except RestJsonError as exc:
-            register = self._fallback_register(cfg, exc)
+            register = self.fallback(config, exc)
             notice = gettext("The ERP could not be reached; this comes from the product register.")
             return [
-                dataclasses.replace(product, price=round_price(product.price, cfg), notice=notice)
-                for product in register.search_products(q=q, price_list=price_list, limit=limit)
+                dataclasses.replace(p, price=round_price(p.price, config), notice=notice)
+                for p in register.search_products(q=q, price_list=price_list, limit=limit)
             ]
         return [
             Product(
                 code=item.code,
                 name=item.name,
-                price=round_price(item.price, cfg),
+                price=round_price(item.price, config),
                 currency=item.currency,
                 vat=item.vat,
                 unit=item.unit,
@@ -421,45 +397,28 @@ class RestJsonConnector(Connector):
             for item in items[:limit]
         ]
 
-    def quote_price(self, config: BaseModel, *, price: Decimal, discount: Decimal) -> Decimal:
-        """The price after ``discount`` percent, rounded by the connection's rule.
-
-        Raises ``ConnectorError`` (``discount_too_high``, ``discount_negative``) when the
-        discount breaks the connection's maximum.
-        """
-        return apply_discount(Decimal(price), Decimal(discount), _rest_config(config))
-
     # -- the HTTP exchange
-
-    def _client(self, cfg: RestJsonConfig) -> httpx.Client:
-        return self.context.http(timeout=float(cfg.timeout), verify=cfg.verify_tls)
-
-    def _fallback_register(self, cfg: RestJsonConfig, exc: RestJsonError) -> ProductRegister:
-        """The register to answer from, or re-raise ``exc`` when the fallback does not apply."""
-        if exc.unreachable and cfg.fallback_to_register and self.context.register is not None:
-            return self.context.register
-        raise exc
 
     def _get(
         self,
         client: httpx.Client,
-        cfg: RestJsonConfig,
+        config: RestJsonConfig,
         path: str,
         shape: type[_Shape],
         params: dict[str, str | int] | None = None,
     ) -> _Shape:
-        url = _url(cfg, path)
-        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        url = self.url(config, path)
+        headers = {"Accept": "application/json"}
         auth: httpx.Auth | None = None
-        if cfg.authentication == "bearer" and cfg.api_token is not None:
-            headers["Authorization"] = f"Bearer {cfg.api_token.get_secret_value()}"
-        elif cfg.authentication == "basic" and cfg.password is not None:
-            auth = httpx.BasicAuth(cfg.username, cfg.password.get_secret_value())
-        try:
-            response = client.get(url, params=params, headers=headers, auth=auth)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, cfg, url) from None
-        _check_status(response, cfg, url)
+        if config.authentication == "bearer" and config.api_token is not None:
+            headers["Authorization"] = f"Bearer {config.api_token.get_secret_value()}"
+        elif config.authentication == "basic" and config.password is not None:
+            auth = httpx.BasicAuth(config.username, config.password.get_secret_value())
+        response = self.request(
+            client, config, "GET", url, params=params, headers=headers, auth=auth
+        )
+        self._check_status(response, config, url)
+        details = {"url": url, "http_status": response.status_code}
         try:
             data = json.loads(response.content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -470,13 +429,13 @@ class RestJsonConnector(Connector):
                 )
                 % {"url": url},
                 code=ErrorCode.INVALID_JSON,
-                technical=_redact(
+                technical=self.redact(
+                    config,
                     f"GET {url} -> HTTP {response.status_code}, "
                     f"content-type {response.headers.get('content-type', '-')!r}: {exc}; "
-                    f"body starts {_snippet(response, cfg)!r}",
-                    cfg,
+                    f"body starts {self._snippet(response, config)!r}",
                 ),
-                details={"url": url, "http_status": response.status_code},
+                details=details,
             ) from None
         try:
             return shape.model_validate(data)
@@ -489,197 +448,75 @@ class RestJsonConnector(Connector):
                 gettext("Unexpected response: the answer of %(url)s is not in the expected format.")
                 % {"url": url},
                 code=ErrorCode.INVALID_RESPONSE,
-                technical=_redact(f"GET {url} -> {exc.error_count()} problems: {problems}", cfg),
-                details={"url": url, "http_status": response.status_code},
+                technical=self.redact(
+                    config, f"GET {url} -> {exc.error_count()} problems: {problems}"
+                ),
+                details=details,
             ) from None
 
+    def _snippet(self, response: httpx.Response, config: RestJsonConfig) -> str:
+        """The start of the body, secrets redacted before cutting so no part of one survives."""
+        return self.redact(config, response.content.decode("utf-8", errors="replace"))[
+            :_BODY_SNIPPET
+        ]
 
-def _rest_config(config: BaseModel) -> RestJsonConfig:
-    if isinstance(config, RestJsonConfig):
-        return config
-    raise TypeError(f"expected RestJsonConfig, got {type(config).__name__}")
-
-
-def _url(cfg: RestJsonConfig, path: str) -> str:
-    """``path`` under the Base URL, keeping any path prefix the Base URL has."""
-    return f"{str(cfg.base_url).rstrip('/')}/{path}"
-
-
-def _display_host(cfg: RestJsonConfig) -> str:
-    return display_host(str(cfg.base_url))
-
-
-def _display_base(cfg: RestJsonConfig) -> str:
-    return str(cfg.base_url)
-
-
-def _elapsed_ms(started: float) -> int:
-    return max(1, int((time.monotonic() - started) * 1000))
-
-
-def _snippet(response: httpx.Response, cfg: RestJsonConfig) -> str:
-    """The start of the body, secrets redacted before cutting so no part of one survives."""
-    return _redact(response.content.decode("utf-8", errors="replace"), cfg)[:_BODY_SNIPPET]
+    def _check_status(self, response: httpx.Response, config: RestJsonConfig, url: str) -> None:
+        """Raise the error that a non-2xx status stands for."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        technical = f"GET {url} -> HTTP {status}"
+        if 300 <= status < 400:
+            technical += f", Location {response.headers.get('location', '-')!r}"
+        else:
+            technical += f"; body starts {self._snippet(response, config)!r}"
+        bucket = 500 if status >= 500 else 300 if status < 400 else 400
+        message, code = _STATUS_WORDING.get(status, _STATUS_WORDING[bucket])
+        raise RestJsonError(
+            str(message % {"url": url, "status": status}),
+            code=code,
+            technical=self.redact(config, technical),
+            details={"url": url, "http_status": status},
+            unreachable=status in GATEWAY_STATUSES,
+        )
 
 
-def _redact(text: str, cfg: RestJsonConfig) -> str:
-    """``text`` with every secret of ``cfg`` (and its encodings) replaced by ``***``."""
-    return redact(text, cfg.secret_values())
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException], *markers: str) -> bool:
-    return any(
-        isinstance(cause, kind) or any(marker in str(cause) for marker in markers)
-        for cause in _causes(exc)
-    )
-
-
-def _check_status(response: httpx.Response, cfg: RestJsonConfig, url: str) -> None:
-    """Raise the error that a non-2xx status stands for."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    technical = f"GET {url} -> HTTP {status}"
-    if 300 <= status < 400:
-        technical += f", Location {response.headers.get('location', '-')!r}"
-    else:
-        technical += f"; body starts {_snippet(response, cfg)!r}"
-    technical = _redact(technical, cfg)
-    details = {"url": url, "http_status": status}
-    if status == 401:
-        message = gettext(
+# Keyed by status; 300, 400 and 500 stand for the rest of their range.
+_STATUS_WORDING: dict[int, tuple[Any, ErrorCode]] = {
+    401: (
+        _(
             "Authentication failed: the ERP server did not accept the credentials (HTTP 401). "
             "Check the authentication settings."
-        )
-        code = ErrorCode.AUTHENTICATION_FAILED
-    elif status == 403:
-        message = gettext(
+        ),
+        ErrorCode.AUTHENTICATION_FAILED,
+    ),
+    403: (
+        _(
             "Authentication failed: the ERP server refused access (HTTP 403). Check that this "
             "account may read price lists and products."
-        )
-        code = ErrorCode.ACCESS_DENIED
-    elif status == 404:
-        message = gettext(
-            "Not found: %(url)s does not exist on the ERP server. Check the Base URL."
-        ) % {"url": url}
-        code = ErrorCode.NOT_FOUND
-    elif status >= 500:
-        message = gettext(
+        ),
+        ErrorCode.ACCESS_DENIED,
+    ),
+    404: (
+        _("Not found: %(url)s does not exist on the ERP server. Check the Base URL."),
+        ErrorCode.NOT_FOUND,
+    ),
+    500: (
+        _(
             "The ERP server reported an error (HTTP %(status)s) at %(url)s. Try again later or "
             "contact the ERP administrator."
-        ) % {"status": status, "url": url}
-        # A gateway that cannot reach the ERP behind it means the ERP is unreachable.
-        raise RestJsonError(
-            message,
-            code=ErrorCode.SERVER_ERROR,
-            technical=technical,
-            details=details,
-            unreachable=status in (502, 503, 504),
-        )
-    elif 300 <= status < 400:
-        message = gettext(
+        ),
+        ErrorCode.SERVER_ERROR,
+    ),
+    300: (
+        _(
             "Unexpected response: %(url)s redirects elsewhere (HTTP %(status)s). Enter the "
             "final address as Base URL."
-        ) % {"url": url, "status": status}
-        code = ErrorCode.UNEXPECTED_REDIRECT
-    else:
-        message = gettext("Unexpected response: %(url)s answered with HTTP %(status)s.") % {
-            "url": url,
-            "status": status,
-        }
-        code = ErrorCode.UNEXPECTED_STATUS
-    raise RestJsonError(message, code=code, technical=technical, details=details)
-
-
-def _transport_error(exc: httpx.HTTPError, cfg: RestJsonConfig, url: str) -> RestJsonError:
-    """The error an httpx exception stands for; order matters (subclasses first)."""
-    host = _display_host(cfg)
-    technical = _redact(f"GET {url} -> {type(exc).__name__}: {exc}", cfg)
-    details: dict[str, Any] = {"url": url}
-    unreachable = False
-    if isinstance(exc, AddressNotAllowed):
-        message = gettext(
-            "This address is not allowed: %(host)s is in a local or private network. Ask your "
-            "system administrator to allow this host."
-        )
-        code = ErrorCode.ADDRESS_NOT_ALLOWED
-    elif isinstance(exc, ResponseTooLarge):
-        message = gettext("Unexpected response: the answer of %(url)s is larger than allowed.")
-        code = ErrorCode.RESPONSE_TOO_LARGE
-    elif isinstance(exc, httpx.TimeoutException):
-        message = ngettext(
-            "No answer within %(seconds)s second from %(host)s. Check that the ERP server is "
-            "running, or raise the timeout.",
-            "No answer within %(seconds)s seconds from %(host)s. Check that the ERP server is "
-            "running, or raise the timeout.",
-            cfg.timeout,
-        )
-        code = ErrorCode.TOTAL_TIMEOUT if isinstance(exc, TotalTimeout) else ErrorCode.TIMEOUT
-        unreachable = True
-    elif isinstance(exc, httpx.ConnectError) and _caused_by(
-        exc, ssl.SSLCertVerificationError, "CERTIFICATE_VERIFY_FAILED"
-    ):
-        message = gettext(
-            "TLS certificate problem: the certificate of %(host)s could not be verified. Install "
-            "a valid certificate on the ERP server, or switch off Verify TLS certificates for "
-            "testing only."
-        )
-        code = ErrorCode.TLS_CERTIFICATE
-    elif isinstance(exc, httpx.ConnectError) and _caused_by(exc, ssl.SSLError):
-        message = gettext(
-            "TLS certificate problem: no secure connection could be set up with %(host)s. "
-            "Check that the Base URL uses the right scheme (https or http) and port."
-        )
-        code = ErrorCode.TLS_HANDSHAKE
-    elif isinstance(exc, httpx.ConnectError) and _caused_by(
-        exc,
-        socket.gaierror,
-        "Name or service not known",
-        "nodename nor servname",
-        "getaddrinfo failed",
-        "Temporary failure in name resolution",
-        "No address associated with hostname",
-    ):
-        message = gettext(
-            "Cannot reach %(host)s because its name cannot be resolved. Check the Base URL."
-        )
-        code = ErrorCode.HOST_NOT_FOUND
-        unreachable = True
-    elif isinstance(exc, httpx.ConnectError) and _caused_by(
-        exc, ConnectionRefusedError, "Connection refused"
-    ):
-        message = gettext(
-            "Cannot reach %(host)s because the connection was refused. Check the Base URL and "
-            "that the ERP server is running."
-        )
-        code = ErrorCode.CONNECTION_REFUSED
-        unreachable = True
-    elif isinstance(exc, httpx.ConnectError):
-        message = gettext(
-            "Cannot reach %(host)s because no connection could be made. Check the Base URL and "
-            "the network."
-        )
-        code = ErrorCode.UNREACHABLE
-        unreachable = True
-    elif isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        message = gettext("Unexpected response: %(host)s did not answer with valid HTTP.")
-        code = ErrorCode.PROTOCOL_ERROR
-    elif isinstance(exc, httpx.TransportError):
-        message = gettext(
-            "Cannot reach %(host)s because the connection was interrupted. Try again later."
-        )
-        code = ErrorCode.CONNECTION_LOST
-        unreachable = True
-    elif isinstance(exc, httpx.TooManyRedirects):
-        message = gettext("Unexpected response: %(url)s redirects too many times.")
-        code = ErrorCode.TOO_MANY_REDIRECTS
-    else:  # DecodingError, InvalidURL...
-        message = gettext("Unexpected response: %(url)s could not be read.")
-        code = ErrorCode.PROTOCOL_ERROR
-    return RestJsonError(
-        message % {"host": host, "url": url, "seconds": cfg.timeout},
-        code=code,
-        technical=technical,
-        details=details,
-        unreachable=unreachable,
-    )
+        ),
+        ErrorCode.UNEXPECTED_REDIRECT,
+    ),
+    400: (
+        _("Unexpected response: %(url)s answered with HTTP %(status)s."),
+        ErrorCode.UNEXPECTED_STATUS,
+    ),
+}

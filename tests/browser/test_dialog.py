@@ -265,6 +265,8 @@ def test_changing_the_connector_replaces_only_the_configuration_block(
     choose_rest_json(dialog, labels)
     base_url = dialog.get_by_label("Base URL")
     base_url.fill("https://erp.example.com/")
+    expect(dialog.get_by_label("API token")).to_be_hidden()  # Authentication is None
+    dialog.get_by_label("Authentication").select_option("bearer")
     expect(dialog.get_by_label("API token")).to_be_visible()
 
     dialog.get_by_label("Quote connector", exact=True).select_option("product_register")

@@ -187,16 +187,6 @@ def test_connector_classes_are_sorted_by_label() -> None:
     assert labels.index("alpha ERP") < labels.index("Zeta ERP")
 
 
-@pytest.mark.usefixtures("fresh_registry")
-def test_build_connector_injects_the_context() -> None:
-    registry.load_plugins(entry_points=entry_points_of())
-    registry.register(make_connector("built"))
-    context = Context(http=lambda *, timeout, verify=True: httpx.Client())
-    connector = registry.build_connector("built", context)
-    assert connector.key == "built"
-    assert connector.context is context
-
-
 # --- load_plugins: built-ins ----------------------------------------------------------
 
 
@@ -234,20 +224,40 @@ def test_a_built_in_with_an_unsupported_field_fails_loudly(
     bad = make_connector("bad_builtin", Config=BadConfig, __module__=module.__name__)
     module.BadBuiltin = bad  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(registry, "BUILTIN_MODULES", (module.__name__,))
+    monkeypatch.setattr(registry, "BUILTIN_CONNECTORS", (f"{module.__name__}:BadBuiltin",))
     with pytest.raises(ConnectorRegistrationError, match="items"):
         registry.load_plugins(entry_points=entry_points_of())
 
 
 @pytest.mark.usefixtures("fresh_registry")
-def test_a_missing_built_in_module_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        registry,
-        "BUILTIN_MODULES",
-        ("connectors.builtin.product_register", "connectors.builtin.not_written_yet"),
-    )
-    registry.load_plugins(entry_points=entry_points_of())
-    assert [c.key for c in registry.connector_classes()] == ["product_register"]
+def test_built_ins_and_plugins_enter_through_the_same_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(registry, "register", lambda cls: seen.append(cls.key) or cls)
+    plugin = make_connector("plugged_in")
+    registry.load_plugins(entry_points=entry_points_of(FakeEntryPoint("p", lambda: plugin)))
+    assert seen == ["product_register", "rest_json", "tryton", "plugged_in"]
+
+
+@pytest.mark.usefixtures("fresh_registry")
+def test_a_built_in_that_is_not_a_connector_class_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "BUILTIN_CONNECTORS", ("connectors.rules:round_price",))
+    with pytest.raises(ConnectorRegistrationError, match="not a Connector subclass"):
+        registry.load_plugins(entry_points=entry_points_of())
+
+
+def test_register_refuses_a_field_whose_choices_method_is_missing() -> None:
+    class WithChoices(BaseModel):
+        company: int = Field(1, title="Company", json_schema_extra={"choices_from": "nope"})
+
+    with pytest.raises(ConnectorRegistrationError, match="nope"):
+        registry.register(make_connector("choosy", Config=WithChoices))
+
+
+def test_register_refuses_a_config_version_below_one() -> None:
+    with pytest.raises(ConnectorRegistrationError, match="config_version"):
+        registry.register(make_connector("versioned", config_version=0))
 
 
 # --- load_plugins: plugins ------------------------------------------------------------

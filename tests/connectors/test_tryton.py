@@ -866,3 +866,26 @@ def test_connector_is_registered_with_its_attributes():
         Capability.PRODUCT_DETAILS,
         Capability.PRICE_CALCULATION,
     }
+
+
+# ----------------------------------------------------------------- the kit and the dialog's choices
+
+
+@pytest.mark.tryton
+def test_tryton_answers_in_the_shapes_the_kit_documents(tryton_server):
+    from connectors.testing import check_capabilities
+
+    check_capabilities(TrytonConnector, settings_for(tryton_server).model_dump(mode="python"))
+
+
+@pytest.mark.tryton
+def test_company_choices_come_from_the_server(tryton_server, connector):
+    choices = connector.company_choices(settings_for(tryton_server))
+    assert (tryton_server.company_id, "Demo Office Supplies (EUR)") in choices
+
+
+@pytest.mark.tryton
+def test_price_list_choices_start_with_list_prices(tryton_server, connector):
+    choices = connector.price_list_choices(settings_for(tryton_server))
+    assert choices[0] == ("", "None: use list prices")
+    assert len(choices) > 1 and all(value.isdigit() for value, _label in choices[1:])

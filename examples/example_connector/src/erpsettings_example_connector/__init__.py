@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_lazy as _
 from pydantic import BaseModel, Field
 
-from connectors.base import Capability, Connector, TestResult, TestStatus
+from connectors.base import Capability, Connector, PriceList, TestResult, TestStatus
 from connectors.schema import static_label
 
 __version__ = "0.1.0"
@@ -48,7 +48,7 @@ class ExampleERPConfig(BaseModel):
     )
 
 
-class ExampleERPConnector(Connector):
+class ExampleERPConnector(Connector[ExampleERPConfig]):
     """A connector that needs a sync connection and always passes its test."""
 
     key = "example_erp"
@@ -60,7 +60,7 @@ class ExampleERPConnector(Connector):
     capabilities = frozenset({Capability.PRICE_LISTS})
     sync_connection = "required"
 
-    def test_connection(self, config: BaseModel) -> TestResult:
+    def test_connection(self, config: ExampleERPConfig) -> TestResult:
         """Always ``ok``: there is nothing to reach; reports the configured company."""
         assert isinstance(config, ExampleERPConfig)
         return TestResult(
@@ -69,3 +69,10 @@ class ExampleERPConnector(Connector):
             technical_message=f"example connector, company={config.company!r}",
             details={"company": config.company, "page_size": config.page_size},
         )
+
+    def price_lists(
+        self, config: ExampleERPConfig, *, currency: str | None = None
+    ) -> list[PriceList]:
+        """One fixed price list per company (the example has no system to ask)."""
+        lists = [PriceList(id=f"{config.company}-std", name="Standard", currency="EUR")]
+        return [pl for pl in lists if currency is None or pl.currency == currency.upper()]

@@ -1,0 +1,1 @@
+"""Templates of ``manage.py startconnector`` (``*.tmpl``, string.Template syntax)."""
