@@ -23,13 +23,17 @@ $(VENV)/.installed-test: pyproject.toml examples/example_connector/pyproject.tom
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## make run: set up, migrate, load demo data, start the demo ERP and the app on 127.0.0.1:$(PORT)
+## make run: set up, migrate, load demo data, start the demo ERP, a task worker, the health-check
+## schedule and the app on 127.0.0.1:$(PORT)
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input -v 0
 	DEBUG=true $(PY) manage.py load_demo_data --demo-erp-url http://127.0.0.1:$(DEMO_ERP_PORT)/
 	@echo "Demo ERP on http://127.0.0.1:$(DEMO_ERP_PORT)/  -  application on http://127.0.0.1:$(PORT)/"
+	@echo "Health checks every $${ERP_HEALTH_INTERVAL:-15} minutes: a worker (db_worker) and the schedule run beside the app."
 	@$(PY) -m connectors.demo_erp --port $(DEMO_ERP_PORT) & DEMO_PID=$$!; \
-	trap 'kill $$DEMO_PID 2>/dev/null' EXIT INT TERM; \
+	DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true $(PY) manage.py db_worker --no-reload -v 0 & WORKER_PID=$$!; \
+	(sleep 3; DEBUG=true exec $(PY) manage.py check_erp_connections --loop) & SCHEDULE_PID=$$!; \
+	trap 'kill $$DEMO_PID $$WORKER_PID $$SCHEDULE_PID 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: install the test extras and run the whole suite (browser tests included)

@@ -8,10 +8,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
-from connections import services
+from connections import services, tasks
 from connections.models import (
     ConnectionEvent,
     ERPConnection,
@@ -41,6 +45,24 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AvailabilityFilter(admin.SimpleListFilter):
+    title = _("Availability")
+    parameter_name = "available"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Available")), ("no", _("Unavailable"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(available=True)
+        if self.value() == "no":
+            return queryset.filter(available=False)
+        return queryset
+
+
+HEALTH_CHECK_RESULTS_SHOWN = 20
+
+
 class ConnectionEventInline(admin.TabularInline):
     model = ConnectionEvent
     extra = 0
@@ -63,11 +85,13 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         "name",
         "connector_key",
         "scope",
+        "available",
+        "last_check_display",
         "is_deleted_display",
         "deleted_by",
         "deleted_at",
     ]
-    list_filter = [DeletedFilter, "connector_key", "scope"]
+    list_filter = [DeletedFilter, AvailabilityFilter, "connector_key", "scope"]
     search_fields = ["name"]
     actions = ["restore_selected"]
     filter_horizontal = ["users", "groups"]
@@ -89,6 +113,18 @@ class ERPConnectionAdmin(admin.ModelAdmin):
                     "last_test_by",
                     "last_test_status",
                     "last_test_message",
+                    "last_test_automatic",
+                ]
+            },
+        ),
+        (
+            _("Availability"),
+            {
+                "fields": [
+                    "available",
+                    "availability_message",
+                    "availability_changed_at",
+                    "health_check_results",
                 ]
             },
         ),
@@ -107,6 +143,11 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         "last_test_by",
         "last_test_status",
         "last_test_message",
+        "last_test_automatic",
+        "available",
+        "availability_message",
+        "availability_changed_at",
+        "health_check_results",
     ]
     inlines = [ConnectionEventInline]
 
@@ -123,6 +164,48 @@ class ERPConnectionAdmin(admin.ModelAdmin):
     @admin.display(description=_("Deleted"), boolean=True)
     def is_deleted_display(self, obj: ERPConnection) -> bool:
         return obj.is_deleted
+
+    @admin.display(description=_("Last check"), ordering="last_test_at")
+    def last_check_display(self, obj: ERPConnection) -> str:
+        """When the last test or check ran, its status, and whether it was automatic."""
+        if obj.last_test_at is None:
+            return str(_("Not tested"))
+        when = date_format(timezone.localtime(obj.last_test_at), "SHORT_DATETIME_FORMAT")
+        how = _("automatic check") if obj.last_test_automatic else _("manual test")
+        return f"{when} · {obj.last_test_status_label} ({how})"
+
+    @admin.display(description=_("Health check tasks"))
+    def health_check_results(self, obj: ERPConnection) -> str:
+        """The latest health-check task results of this connection (django-tasks-db)."""
+        results = DBTaskResult.objects.filter(
+            task_path=f"{tasks.connection_health_check.module_path}",
+            args_kwargs__kwargs__connection_id=obj.pk,
+        ).order_by("-enqueued_at")[:HEALTH_CHECK_RESULTS_SHOWN]
+        rows = [
+            (
+                reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk]),
+                date_format(timezone.localtime(result.enqueued_at), "SHORT_DATETIME_FORMAT"),
+                result.get_status_display(),
+                (result.return_value or {}).get("status", "-"),
+                (result.return_value or {}).get("message", ""),
+            )
+            for result in results
+        ]
+        if not rows:
+            return "-"
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("Enqueued"),
+            _("Task"),
+            _("Result"),
+            _("Message"),
+        )
+        body = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            rows,
+        )
+        return format_html('<table class="health-checks">{}{}</table>', header, body)
 
     @admin.display(description=_("Configuration"))
     def configuration(self, obj: ERPConnection) -> str:

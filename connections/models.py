@@ -104,6 +104,14 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         for_all = ERPConnection.all_objects.filter(scope=ERPConnection.Scope.ALL).values("pk")
         return self.filter(pk__in=for_all.union(listed, via_group, all=True))
 
+    def available(self) -> ConnectionQuerySet:
+        """Connections whose last health check (or test of the saved values) succeeded."""
+        return self.filter(available=True)
+
+    def unavailable(self) -> ConnectionQuerySet:
+        """Connections whose last health check (or test of the saved values) failed."""
+        return self.filter(available=False)
+
 
 DESCRIPTION_EXCERPT = 120
 
@@ -196,6 +204,26 @@ class ERPConnection(models.Model):
     )
     last_test_status = models.CharField(_("Last test status"), max_length=20, blank=True)
     last_test_message = models.TextField(_("Last test message"), blank=True)
+    last_test_automatic = models.BooleanField(
+        _("Automatic check"),
+        default=False,
+        editable=False,
+        help_text=_("The last test was the automatic health check."),
+    )
+
+    # Availability (PRODUCT.md section 12): set by the health check and by tests of the saved
+    # values; an unavailable connection is not offered on the quote side.
+    available = models.BooleanField(_("Available"), default=True, editable=False)
+    availability_message = models.TextField(
+        _("Why unavailable"), blank=True, default="", editable=False
+    )
+    availability_changed_at = models.DateTimeField(
+        _("Availability changed at"), null=True, blank=True, editable=False
+    )
+    # The health-check interval this connection was last claimed for, and by which scheduler
+    # run: a conditional UPDATE on these keeps two schedulers from checking it twice.
+    health_slot = models.DateTimeField(null=True, blank=True, editable=False)
+    health_claim = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = AliveManager.from_queryset(ConnectionQuerySet)()
     all_objects = ConnectionQuerySet.as_manager()
@@ -283,6 +311,13 @@ class ERPConnection(models.Model):
             return self.description
         return self.description[: DESCRIPTION_EXCERPT - 1].rstrip() + "…"
 
+    @property
+    def unavailable_message(self) -> str:
+        """Why the connection is unavailable, for the list and the quote side ("" if it is)."""
+        if self.available:
+            return ""
+        return self.availability_message or str(_("The last check of this connection failed."))
+
 
 class ConnectionEvent(models.Model):
     """The history of a connection: who did what when, and which fields changed.
@@ -295,6 +330,7 @@ class ConnectionEvent(models.Model):
         CREATE = "create", _("Created")
         CHANGE = "change", _("Changed")
         TEST = "test", _("Tested")
+        CHECK = "check", _("Checked automatically")
         DELETE = "delete", _("Deleted")
         RESTORE = "restore", _("Restored")
 

@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Lower
+from django.utils.translation import gettext as _
 
 from connections.models import ERPConnection, SyncConnection
 from connectors import registry
@@ -51,6 +52,7 @@ class ListQuery:
     sort: str = "name"
     descending: bool = False
     deleted: bool = False
+    unavailable: bool = False
     page: int = 1
 
     @classmethod
@@ -69,6 +71,7 @@ class ListQuery:
             sort=sort,
             descending=descending,
             deleted=params.get("deleted") in {"1", "on", "true"},
+            unavailable=params.get("unavailable") in {"1", "on", "true"},
             page=page,
         )
 
@@ -82,6 +85,7 @@ class ListQuery:
             "q": self.q,
             "sort": self.sort_param,
             "deleted": "1" if self.deleted else "",
+            "unavailable": "1" if self.unavailable else "",
             "page": str(self.page) if self.page > 1 else "",
         }
         values.update({k: str(v) if v not in (None, False) else "" for k, v in overrides.items()})
@@ -101,7 +105,8 @@ def _count_of(through: Any) -> Subquery:
 
 
 def connection_list(*, query: ListQuery) -> Page:
-    """One page of live or deleted connections, searched by name and sorted.
+    """One page of live or deleted connections, searched by name, optionally only the
+    unavailable ones, and sorted.
 
     Two queries whatever the number of connections: the count and the page. Both use a
     partial index on ``lower(name)`` (live or deleted rows), which also covers the search.
@@ -112,6 +117,8 @@ def connection_list(*, query: ListQuery) -> Page:
     if query.q:
         # lower(name) LIKE, not name ILIKE: the partial indexes on lower(name) cover it.
         qs = qs.alias(name_lower=Lower("name")).filter(name_lower__contains=query.q.lower())
+    if query.unavailable and not query.deleted:
+        qs = qs.filter(available=False)
     username = get_user_model().USERNAME_FIELD
     # config and secrets stay: needs_attention checks the stored configuration per row.
     rows = qs.defer("last_test_message").annotate(
@@ -272,8 +279,11 @@ def quote_connector_failures() -> list[registry.LoadFailure]:
 
 def usable_condition() -> Q:
     """The one place that decides whether a connection can be used on the quote side: its
-    connector is installed (the health check's availability joins here)."""
-    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()])
+    connector is installed and it is available (its last health check, or test of the saved
+    values, succeeded)."""
+    return Q(connector_key__in=[cls.key for cls in registry.connector_classes()]) & Q(
+        available=True
+    )
 
 
 def connections_for_user(user: Any, *, currency: str | None = None) -> list[UserConnection]:
@@ -345,6 +355,21 @@ class UserConnection:
     @property
     def price_list_count(self) -> int:
         return len(self.price_lists or [])
+
+    @property
+    def message(self) -> str:
+        """Why the connection cannot be used ("" when it can): the failed check's message,
+        or that its quote connector is not installed."""
+        if self.usable:
+            return ""
+        return unusable_message(self.connection)
+
+
+def unusable_message(connection: ERPConnection) -> str:
+    """Why a connection that :func:`usable_condition` refuses cannot be used."""
+    if not connection.available:
+        return connection.unavailable_message
+    return str(_("The quote connector of this connection is not installed."))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
-from connections import crypto
+from connections import crypto, notifications
 from connections.context import connector_context
 from connections.models import ConnectionEvent, ERPConnection, SyncConnection
 from connections.proofs import ProofRefused, config_fingerprint, proof_check, proof_issue
@@ -256,6 +258,7 @@ def connection_test(
     sync_connection: SyncConnection | None = None,
     connection: ERPConnection | None = None,
     kept_secrets: Iterable[str] = (),
+    saved_values: bool = False,
 ) -> TestOutcome:
     """Run the connector's test on these values and record it.
 
@@ -287,62 +290,166 @@ def connection_test(
             connection_id=connection.pk if connection else None,
         )
     if connection is not None:
-        _record_test(actor=actor, connection=connection, result=result)
+        _record_test(actor=actor, connection=connection, result=result, saved_values=saved_values)
     return TestOutcome(result=result, proof=proof, fingerprint=fingerprint)
 
 
-def _record_test(*, actor: User, connection: ERPConnection, result: TestResult) -> None:
-    connection.last_test_at = timezone.now()
-    connection.last_test_by = actor
-    connection.last_test_status = str(result.status)
-    connection.last_test_message = str(result.message)[:1000]
-    ERPConnection.all_objects.filter(pk=connection.pk).update(
-        last_test_at=connection.last_test_at,
-        last_test_by=actor,
-        last_test_status=connection.last_test_status,
-        last_test_message=connection.last_test_message,
-    )
-    event_record(
-        connection=connection,
-        actor=actor,
-        action=ConnectionEvent.Action.TEST,
-        changes={"status": str(result.status), "error_code": result.error_code},
+def _record_test(
+    *, actor: User, connection: ERPConnection, result: TestResult, saved_values: bool = False
+) -> None:
+    """A test on the row's *Last test* and in the history; a test of the saved values also
+    decides the connection's availability."""
+    connection_result_record(
+        connection=connection, result=result, actor=actor, availability=saved_values
     )
 
 
-def _saved_config(*, actor: User, connection: ERPConnection) -> BaseModel | TestResult:
-    """The saved connection's validated config, or the recorded error result why it has none."""
+HISTORY_REPEAT_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RecordedResult:
+    """What recording a test or check did: ``changed`` when availability flipped."""
+
+    available: bool
+    changed: bool
+    logged: bool
+
+
+def connection_result_record(
+    *,
+    connection: ERPConnection,
+    result: TestResult,
+    actor: User | None = None,
+    automatic: bool = False,
+    availability: bool = True,
+) -> RecordedResult | None:
+    """Put a test result of the saved values on the row and, where due, in the history.
+
+    With ``availability`` the result also makes the connection available (success) or
+    unavailable (failure). The flip is a conditional UPDATE (``WHERE available = <old>``), so
+    of two concurrent recorders only one makes it: one history entry and one e-mail to the
+    administrators per change. A manual test is always in the history; an automatic check
+    only when its status changed, its availability flipped, or once a day. Returns ``None``
+    when the connection was deleted meanwhile.
+    """
+    now = timezone.now()
+    status = str(result.status)
+    message = str(result.message)[:1000]
+    available = result.succeeded
+    fields: dict[str, Any] = {
+        "last_test_at": now,
+        "last_test_by": actor,
+        "last_test_status": status,
+        "last_test_message": message,
+        "last_test_automatic": automatic,
+    }
+    live = ERPConnection.objects.filter(pk=connection.pk)
+    with transaction.atomic():
+        changed = availability and _availability_flip(
+            connection=connection, available=available, message=message, status=status, **fields
+        )
+        if availability and not changed and not available:
+            fields["availability_message"] = message  # the latest reason
+        if not changed and not live.update(**fields):
+            return None  # deleted while it was being tested
+        logged = (
+            not automatic
+            or changed
+            or status != connection.last_test_status
+            or not connection.events.filter(
+                action=ConnectionEvent.Action.CHECK, at__gte=now - HISTORY_REPEAT_AFTER
+            ).exists()
+        )
+        if logged:
+            changes: dict[str, Any] = {"status": status, "error_code": result.error_code}
+            if automatic:
+                changes["message"] = message
+            if changed:
+                changes["available"] = [not available, available]
+            event_record(
+                connection=connection,
+                actor=actor,
+                action=ConnectionEvent.Action.CHECK if automatic else ConnectionEvent.Action.TEST,
+                changes=changes,
+            )
+    for name, value in fields.items():
+        setattr(connection, name, value)
+    return RecordedResult(available=available, changed=changed, logged=logged)
+
+
+def _availability_flip(
+    *, connection: ERPConnection, available: bool, message: str, status: str, **fields: Any
+) -> bool:
+    """Make a live connection available or unavailable, with ``fields`` in the same UPDATE.
+
+    Conditional (``WHERE available = <old>``): of concurrent callers only one flips it, and
+    only that one has the administrators told, after its commit. True when it flipped.
+    """
+    now = timezone.now()
+    flipped = ERPConnection.objects.filter(pk=connection.pk, available=not available).update(
+        available=available,
+        availability_message="" if available else message,
+        availability_changed_at=now,
+        **fields,
+    )
+    if not flipped:
+        return False
+    connection.available = available
+    connection.availability_message = "" if available else message
+    connection.availability_changed_at = now
+    transaction.on_commit(
+        partial(
+            notifications.availability_notify,
+            connection_id=connection.pk,
+            available=available,
+            message=message,
+            status=status,
+        )
+    )
+    return True
+
+
+def connection_saved_config(
+    *, connection: ERPConnection
+) -> tuple[type[Connector], BaseModel] | TestResult:
+    """The connector and validated configuration of a saved connection, or the ``error``
+    result that says why it cannot be tested (connector missing, configuration invalid)."""
     try:
-        return connection_config(connection=connection)
+        connector_cls = registry.get_connector_class(connection.connector_key)
+        return connector_cls, connection_config(connection=connection)
     except registry.UnknownConnector:
-        result = TestResult(
+        return TestResult(
             TestStatus.ERROR,
             _("The quote connector of this connection is not installed."),
             technical_message=f"connector {connection.connector_key!r} is not registered",
             error_code="connector_missing",
         )
     except (PydanticValidationError, crypto.SecretsUnreadable) as exc:
-        result = TestResult(
+        return TestResult(
             TestStatus.ERROR,
             _("The saved configuration is not valid any more. Edit the connection."),
             technical_message=type(exc).__name__,
             error_code="config_invalid",
         )
-    _record_test(actor=actor, connection=connection, result=result)
-    return result
 
 
 def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
-    """Test a saved connection as stored (the list's *Test ERP connection*)."""
-    config = _saved_config(actor=actor, connection=connection)
-    if isinstance(config, TestResult):
-        return config
+    """Test a saved connection as stored (the list's *Test ERP connection*, the command).
+
+    The result decides its availability, like the health check's.
+    """
+    saved = connection_saved_config(connection=connection)
+    if isinstance(saved, TestResult):
+        _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
+        return saved
     return connection_test(
         actor=actor,
         connector_key=connection.connector_key,
-        config=config,
+        config=saved[1],
         sync_connection=connection.sync_connection,
         connection=connection,
+        saved_values=True,
     ).result
 
 
@@ -362,11 +469,13 @@ class SavedTest:
     refused: str = ""
 
 
-def _run_test_in_thread(connector_key: str, config: BaseModel, language: str | None) -> TestResult:
+def _run_test_in_thread(
+    connector_cls: type[Connector], config: BaseModel, language: str | None
+) -> TestResult:
     """One connector test in a pool thread, in the request's language; the thread's own
     database connection (a connector may read the register) is closed afterwards."""
     try:
-        connector = registry.get_connector_class(connector_key)(connector_context())
+        connector = connector_cls(connector_context())
         with translation.override(language):
             return run_test(connector, config)
     finally:
@@ -376,39 +485,36 @@ def _run_test_in_thread(connector_key: str, config: BaseModel, language: str | N
 def connections_test_saved(*, actor: User, connections: Sequence[ERPConnection]) -> list[SavedTest]:
     """Test several saved connections as stored, at once (a bounded thread pool), so the
     request takes about the slowest test, not the sum of their timeouts. Tests beyond the
-    rate limit are not run; results are recorded one by one in the calling thread."""
+    rate limit are not run; results are recorded one by one in the calling thread, and
+    decide each connection's availability as :func:`connection_test_saved` does."""
     outcomes: dict[int, SavedTest] = {}
-    runnable: list[tuple[ERPConnection, BaseModel]] = []
+    runnable: list[tuple[ERPConnection, type[Connector], BaseModel]] = []
     for connection in connections:
-        config = _saved_config(actor=actor, connection=connection)
-        if isinstance(config, TestResult):
-            outcomes[connection.pk] = SavedTest(connection, config)
+        saved = connection_saved_config(connection=connection)
+        if isinstance(saved, TestResult):
+            _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
+            outcomes[connection.pk] = SavedTest(connection, saved)
             continue
         try:
             _rate_limit(actor)
         except ConnectionInvalid as exc:
             outcomes[connection.pk] = SavedTest(connection, None, " ".join(exc.messages))
             continue
-        runnable.append((connection, config))
+        runnable.append((connection, *saved))
+    results: list[TestResult] = []
     if len(runnable) == 1:  # nothing to wait for side by side
-        connection, config = runnable[0]
-        connector = registry.get_connector_class(connection.connector_key)(connector_context())
-        results = [run_test(connector, config)]
+        _connection, connector_cls, config = runnable[0]
+        results = [run_test(connector_cls(connector_context()), config)]
     elif runnable:
         language = translation.get_language()
         with ThreadPoolExecutor(
             max_workers=min(TEST_CONCURRENCY, len(runnable)), thread_name_prefix="erp-test"
         ) as pool:
             results = list(
-                pool.map(
-                    lambda item: _run_test_in_thread(item[0].connector_key, item[1], language),
-                    runnable,
-                )
+                pool.map(lambda item: _run_test_in_thread(item[1], item[2], language), runnable)
             )
-    else:
-        results = []
-    for (connection, _config), result in zip(runnable, results, strict=True):
-        _record_test(actor=actor, connection=connection, result=result)
+    for (connection, _cls, _config), result in zip(runnable, results, strict=True):
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
         outcomes[connection.pk] = SavedTest(connection, result)
     return [outcomes[c.pk] for c in connections]
 
@@ -634,6 +740,11 @@ def connection_update(
         changes["users"] = [sorted(old_users), sorted(new_users)]
     if new_groups != old_groups:
         changes["groups"] = [sorted(old_groups), sorted(new_groups)]
+    # A new proof says these very values just tested OK: no longer unavailable.
+    if new_fingerprint != old_fingerprint and _availability_flip(
+        connection=connection, available=True, message="", status="ok"
+    ):
+        changes["available"] = [False, True]
     if changes:
         event_record(
             connection=connection,

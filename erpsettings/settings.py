@@ -32,6 +32,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 ERP_SECRET_KEYS = env_list("ERP_SECRET_KEYS")
 ERP_ALLOW_PRIVATE_NETWORKS = env_bool("ERP_ALLOW_PRIVATE_NETWORKS", False)
 ERP_ALLOWED_HOSTS = env_list("ERP_ALLOWED_HOSTS")
+# Minutes between two automatic health checks of a connection (PRODUCT.md section 12).
+ERP_HEALTH_INTERVAL = max(1, int(os.environ.get("ERP_HEALTH_INTERVAL") or "15"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "ninja",
     "connections",
     "quotes",
@@ -86,6 +89,42 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (the health checks) on Django's task framework. The default is the
+# database backend (django-tasks-db, worker: ``manage.py db_worker``); TASKS_BACKEND names
+# another backend class, e.g. django.tasks.backends.immediate.ImmediateBackend.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+    }
+}
+
+# E-mail (the availability notifications), Django 6.1's MAILERS: the console in development,
+# SMTP otherwise; EMAIL_BACKEND names another backend class.
+_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT") or "25"),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+            }
+            if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "erp-connections@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[ERP connections] "
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

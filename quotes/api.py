@@ -73,6 +73,10 @@ class ConnectionOut(Schema):
         description="Price lists in the asked currency (all currencies without one)."
     )
     available: bool = Field(description="False: in the user's scope but not usable now.")
+    message: str = Field(
+        "",
+        description="Why it is not available (its last health check's message); empty when it is.",
+    )
 
 
 class ConnectionsOut(Schema):
@@ -237,6 +241,7 @@ def _connection_out(item: UserConnection) -> dict[str, Any]:
         "capabilities": capabilities,
         "price_list_count": item.price_list_count,
         "available": item.usable,
+        "message": item.message,
     }
 
 
@@ -279,9 +284,7 @@ def _handle(request: HttpRequest, connection_id: int) -> quoting.Handle:
     if item is None:
         raise Http404
     if not item.usable:
-        raise quoting.UseError(
-            _("This ERP connection cannot be used at the moment."), code="unavailable"
-        )
+        raise quoting.UseError(item.message, code="unavailable")
     return quoting.handle_for(item.connection)
 
 

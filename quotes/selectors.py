@@ -51,6 +51,7 @@ class QuoteConnection:
     handle: quoting.Handle | None
     unavailable: bool  # a connection was chosen but the user cannot use it (any more)
     error: quoting.UseError | None = None  # usable in scope, but it cannot be built now
+    message: str = ""  # why it cannot be used, when the user may know (in scope, unusable)
 
 
 def quote_connection(*, quote: Quote, user: Any) -> QuoteConnection:
@@ -58,8 +59,10 @@ def quote_connection(*, quote: Quote, user: Any) -> QuoteConnection:
     if quote.connection_id is None:
         return QuoteConnection(None, unavailable=False)
     item = connection_for_user(user, pk=quote.connection_id)
-    if item is None or not item.usable:
+    if item is None:
         return QuoteConnection(None, unavailable=True)
+    if not item.usable:
+        return QuoteConnection(None, unavailable=True, message=item.message)
     try:
         return QuoteConnection(quoting.handle_for(item.connection), unavailable=False)
     except quoting.UseError as exc:

@@ -201,8 +201,22 @@ def _lines_response(request: HtmxHttpRequest, quote: Quote, **extra: Any) -> Htt
 
 
 def _usable_handle(request: HtmxHttpRequest, quote: Quote) -> quoting.Handle | None:
+    """The quote's connection, or None with the reason as an error message."""
     state = selectors.quote_connection(quote=quote, user=request.user)
+    if state.handle is None:
+        messages.error(request, _unavailable_text(quote, state))
     return state.handle
+
+
+def _unavailable_text(quote: Quote, state: selectors.QuoteConnection) -> str:
+    if state.message:  # in the user's scope, but unavailable (a failed check) or unusable
+        return _('The ERP connection "%(name)s" is unavailable: %(message)s') % {
+            "name": quote.connection_name,
+            "message": state.message,
+        }
+    if state.error is not None:
+        return str(state.error.message)
+    return _("The ERP connection of this quote is no longer available to you.")
 
 
 @require_POST
@@ -211,11 +225,7 @@ def quote_price_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Choose the price list new lines are priced from."""
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     handle = _usable_handle(request, quote)
-    if handle is None:
-        messages.error(
-            request, _("The ERP connection of this quote is no longer available to you.")
-        )
-    else:
+    if handle is not None:
         try:
             kept = services.quote_set_price_list(
                 quote=quote, handle=handle, price_list=request.POST.get("price_list", "")
@@ -242,11 +252,7 @@ def quote_line_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """*Add*: the product with this code as a new line (quantity 1)."""
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     handle = _usable_handle(request, quote)
-    if handle is None:
-        messages.error(
-            request, _("The ERP connection of this quote is no longer available to you.")
-        )
-    else:
+    if handle is not None:
         try:
             services.quote_line_add(quote=quote, handle=handle, code=request.POST.get("code", ""))
         except quoting.UseError as exc:
@@ -263,9 +269,6 @@ def quote_lines_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     typed: dict[int, dict[str, str]] = {}
     errors: dict[int, dict[str, str]] = {}
     if handle is None:
-        messages.error(
-            request, _("The ERP connection of this quote is no longer available to you.")
-        )
         return _lines_response(request, quote)
     for line in quote.lines.all():
         quantity = request.POST.get(f"quantity-{line.pk}")
@@ -285,10 +288,6 @@ def quote_lines_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def quote_line_remove(request: HtmxHttpRequest, pk: int, line_pk: int) -> HttpResponse:
     quote = selectors.quote_for_user(user=request.user, pk=pk)
     line = selectors.quote_line(quote=quote, pk=line_pk)
-    if _usable_handle(request, quote) is None:
-        messages.error(
-            request, _("The ERP connection of this quote is no longer available to you.")
-        )
-    else:
+    if _usable_handle(request, quote) is not None:
         services.quote_line_remove(line=line)
     return _lines_response(request, quote)

@@ -261,3 +261,46 @@ def test_a_specific_scope_needs_a_user_or_group(manager, tested):
             scope=ERPConnection.Scope.SPECIFIC,
         )
     assert "scope" in refused.value.message_dict
+
+
+def test_saving_newly_tested_values_makes_an_unavailable_connection_available(
+    manager, tested, demo_erp, django_capture_on_commit_callbacks
+):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    ERPConnection.objects.filter(pk=connection.pk).update(
+        available=False, availability_message="was down"
+    )
+    connection.refresh_from_db()
+    fixed, fixed_proof = tested(rest_config(demo_erp, timeout=20), connection=connection)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.connection_update(
+            actor=manager,
+            connection=connection,
+            name="Demo",
+            connector_key="rest_json",
+            config=fixed,
+            proof=fixed_proof,
+        )
+    connection.refresh_from_db()
+    assert connection.available is True and connection.availability_message == ""
+    change = connection.events.filter(action=ConnectionEvent.Action.CHANGE).get()
+    assert change.changes["available"] == [False, True]
+    assert len(callbacks) == 1  # the "available again" e-mail
+
+
+def test_renaming_an_unavailable_connection_keeps_it_unavailable(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    ERPConnection.objects.filter(pk=connection.pk).update(available=False)
+    connection.refresh_from_db()
+    services.connection_update(
+        actor=manager,
+        connection=connection,
+        name="Renamed",
+        connector_key="rest_json",
+        config=config,
+        proof=None,
+    )
+    connection.refresh_from_db()
+    assert connection.available is False

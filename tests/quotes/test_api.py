@@ -36,6 +36,7 @@ def test_connections_in_a_currency_with_select_required(sales_client, connection
         "capabilities": ["price_calculation", "price_lists", "product_search"],
         "price_list_count": 2,
         "available": True,
+        "message": "",
     }
     assert (register["name"], register["price_list_count"]) == ("Register", 1)
 

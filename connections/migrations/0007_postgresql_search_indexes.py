@@ -43,6 +43,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connections", "0005_deleted_name_index")]
+    dependencies = [("connections", "0006_deleted_name_index")]
 
     operations = [migrations.RunPython(create, drop)]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('connections', '0004_erpconnection_config_version'),
+        ('connections', '0005_availability'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
