@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.functional import cached_property
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from connections import crypto
 from connectors import registry
@@ -120,6 +120,8 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         """Connections whose last health check (or test of the saved values) failed."""
         return self.filter(available=False)
 
+
+DESCRIPTION_EXCERPT = 120
 
 TEST_STATUS_LABELS = {
     "ok": _("OK"),
@@ -243,7 +245,6 @@ class ERPConnection(models.Model):
             ("manage_erpconnection", "Can manage ERP connections"),
             ("restore_erpconnection", "Can restore deleted ERP connections"),
         ]
-        indexes = [models.Index(fields=["scope"], name="erpconnection_scope")]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
@@ -251,6 +252,16 @@ class ERPConnection(models.Model):
                 name="unique_live_erp_connection_name",
                 violation_error_message=_("A live connection with this name already exists."),
             )
+        ]
+        indexes = [
+            models.Index(fields=["scope"], name="erpconnection_scope"),
+            # The Deleted view's count and page, as the unique constraint's partial index
+            # serves the live list's (see selectors.connection_list).
+            models.Index(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=False),
+                name="erp_connection_deleted_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -285,6 +296,28 @@ class ERPConnection(models.Model):
     @property
     def last_test_status_label(self) -> str:
         return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
+
+    @property
+    def select_label(self) -> str:
+        """The accessible name of the row's checkbox in the list."""
+        return gettext("Select %(name)s") % {"name": self.name}
+
+    @property
+    def scope_summary(self) -> str:
+        """*All*, or how many users and groups; counts from ``selectors.connection_list``."""
+        if self.scope == self.Scope.ALL:
+            return str(self.Scope.ALL.label)
+        count = getattr(self, "user_count", 0) + getattr(self, "group_count", 0)
+        return ngettext("%(counter)s user or group", "%(counter)s users and groups", count) % {
+            "counter": count
+        }
+
+    @property
+    def description_excerpt(self) -> str:
+        """The description cut to 120 characters, as the list shows it."""
+        if len(self.description) <= DESCRIPTION_EXCERPT:
+            return self.description
+        return self.description[: DESCRIPTION_EXCERPT - 1].rstrip() + "…"
 
     @property
     def unavailable_message(self) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connections as db_connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
@@ -32,6 +34,7 @@ from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
 from connectors.schema import field_specs, merge_config, split_config, upgraded_values
 
+# Tests per user and minute; ``settings.ERP_TESTS_PER_MINUTE`` overrides it (the benchmark).
 TESTS_PER_MINUTE = 10
 
 
@@ -271,7 +274,7 @@ def secrets_rebind_check(
 def _rate_limit(actor: User) -> None:
     key = f"erp-connection-tests:{actor.pk}:{int(timezone.now().timestamp() // 60)}"
     cache.add(key, 0, timeout=120)
-    if cache.incr(key) > TESTS_PER_MINUTE:
+    if cache.incr(key) > getattr(settings, "ERP_TESTS_PER_MINUTE", TESTS_PER_MINUTE):
         raise ConnectionInvalid(
             _("Too many tests in a short time. Wait a minute and try again."),
             code="rate_limited",
@@ -574,6 +577,72 @@ def _environment_check(connection: ERPConnection) -> None:
                 error_code="secrets_unreadable",
             )
         ) from None
+
+
+# At most this many selected rows are tested at once; with the rate limit of
+# TESTS_PER_MINUTE per user, one request never runs more.
+TEST_CONCURRENCY = 10
+
+
+@dataclass(frozen=True)
+class SavedTest:
+    """The outcome of testing one selected row: its result, or why it was not run."""
+
+    __test__ = False
+
+    connection: ERPConnection
+    result: TestResult | None
+    refused: str = ""
+
+
+def _run_test_in_thread(
+    connector_cls: type[Connector], config: BaseModel, language: str | None
+) -> TestResult:
+    """One connector test in a pool thread, in the request's language; the thread's own
+    database connection (a connector may read the register) is closed afterwards."""
+    try:
+        connector = connector_cls(connector_context())
+        with translation.override(language):
+            return run_test(connector, config)
+    finally:
+        db_connections.close_all()
+
+
+def connections_test_saved(*, actor: User, connections: Sequence[ERPConnection]) -> list[SavedTest]:
+    """Test several saved connections as stored, at once (a bounded thread pool), so the
+    request takes about the slowest test, not the sum of their timeouts. Tests beyond the
+    rate limit are not run; results are recorded one by one in the calling thread, and
+    decide each connection's availability as :func:`connection_test_saved` does."""
+    outcomes: dict[int, SavedTest] = {}
+    runnable: list[tuple[ERPConnection, type[Connector], BaseModel]] = []
+    for connection in connections:
+        saved = connection_saved_config(connection=connection)
+        if isinstance(saved, TestResult):
+            _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
+            outcomes[connection.pk] = SavedTest(connection, saved)
+            continue
+        try:
+            _rate_limit(actor)
+        except ConnectionInvalid as exc:
+            outcomes[connection.pk] = SavedTest(connection, None, " ".join(exc.messages))
+            continue
+        runnable.append((connection, *saved))
+    results: list[TestResult] = []
+    if len(runnable) == 1:  # nothing to wait for side by side
+        _connection, connector_cls, config = runnable[0]
+        results = [run_test(connector_cls(connector_context()), config)]
+    elif runnable:
+        language = translation.get_language()
+        with ThreadPoolExecutor(
+            max_workers=min(TEST_CONCURRENCY, len(runnable)), thread_name_prefix="erp-test"
+        ) as pool:
+            results = list(
+                pool.map(lambda item: _run_test_in_thread(item[1], item[2], language), runnable)
+            )
+    for (connection, _cls, _config), result in zip(runnable, results, strict=True):
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
+        outcomes[connection.pk] = SavedTest(connection, result)
+    return [outcomes[c.pk] for c in connections]
 
 
 def _check_sync_connection(

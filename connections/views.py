@@ -120,29 +120,33 @@ def _list_url(query: ListQuery, **overrides: Any) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def _next_sort(query: ListQuery, key: str) -> str | None:
+    """The ``sort`` parameter of a column's link: toggles its direction; None is the default."""
+    value = f"-{key}" if query.sort == key and not query.descending else key
+    return None if value == "name" else value
+
+
+def _sort_state(query: ListQuery, key: str) -> str:
+    """The column's ``aria-sort``."""
+    if query.sort != key:
+        return "none"
+    return "descending" if query.descending else "ascending"
+
+
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
-    sort_links = {
-        key: _list_url(
-            query,
-            sort=f"-{key}" if query.sort == key and not query.descending else key,
-            page=None,
-        )
-        for key in selectors.SORTS
-    }
     return {
         "query": query,
         "page": page,
         "connections": page.object_list,
-        "sort_links": sort_links,
-        "list_url": _list_url(query),
+        # The template builds its links with {% querystring %} on the list's own path, so
+        # they stay right when the list is rendered under a dialog's URL.
+        "list_path": reverse("connections:list"),
+        "sort_next": {key: _next_sort(query, key) for key in selectors.SORTS},
+        "sort_state": {key: _sort_state(query, key) for key in selectors.SORTS},
+        "previous_page": page.number - 1 if page.number > 2 else None,
         "query_string": urlencode(query.params()),
-        "page_links": {
-            "previous": _list_url(query, page=page.previous_page_number())
-            if page.has_previous()
-            else None,
-            "next": _list_url(query, page=page.next_page_number()) if page.has_next() else None,
-        },
+        "list_query": f"?{urlencode(query.params())}" if query.params() else "",
         "active_tab": "erp",
     }
 
@@ -152,10 +156,15 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
 @vary_on_headers("HX-Request")
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     query = ListQuery.from_params(request.GET)
-    template = "connections/list.html"
-    if _is_partial(request):
-        template += "#results"
-    return render(request, template, _list_context(query))
+    if not _is_partial(request):
+        return render(request, "connections/list.html", _list_context(query))
+    response = render(request, "connections/list.html#results", _list_context(query))
+    canonical = _list_url(query)
+    if request.get_full_path() != canonical:
+        # The search form sends every field, set or not (?q=&sort=): the address bar shows
+        # only what is set.
+        response = push_url(response, canonical)
+    return response
 
 
 def _selected_ids(request: HttpRequest) -> list[int]:
@@ -382,6 +391,8 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         row=row,
         query=query,
         query_string=urlencode(query.params()),
+        list_path=reverse("connections:list"),
+        list_query=f"?{urlencode(query.params())}" if query.params() else "",
     )
 
 
@@ -567,15 +578,17 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
-    """*Test ERP connection* on the selected rows: test each as saved."""
-    for connection in _selection(request, deleted=False):
-        try:
-            result = services.connection_test_saved(actor=request.user, connection=connection)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            break
-        level = messages.SUCCESS if result.succeeded else messages.ERROR
-        messages.add_message(request, level, f"{connection.name}: {result.message}")
+    """*Test ERP connection* on the selected rows: all at once, each as saved."""
+    refused = ""
+    selected = _selection(request, deleted=False)
+    for tested in services.connections_test_saved(actor=request.user, connections=selected):
+        if tested.result is None:
+            refused = tested.refused
+            continue
+        level = messages.SUCCESS if tested.result.succeeded else messages.ERROR
+        messages.add_message(request, level, f"{tested.connection.name}: {tested.result.message}")
+    if refused:
+        messages.error(request, refused)
     return _after_action(request, ListQuery.from_params(request.POST))
 
 
