@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
-from connections import services, sync_services, tasks
+from connections import history, services, sync_services, tasks
 from connections.models import (
     ConnectionEvent,
     ERPConnection,
@@ -27,6 +27,7 @@ from connections.models import (
     SyncConnection,
 )
 from connections.names import name_key, validate_name
+from connectors import registry
 
 MANAGE_PERMISSION = "connections.manage_erpconnection"
 
@@ -49,6 +50,38 @@ class DeletedFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(deleted_at__isnull=True)
         return queryset
+
+
+class ConnectorFilter(admin.SimpleListFilter):
+    """The installed connectors by label (and any key no longer installed, as it is)."""
+
+    title = _("Quote connector")
+    parameter_name = "connector"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        installed = {cls.key: cls.label for cls in registry.connector_classes()}
+        used = ERPConnection.all_objects.values_list("connector_key", flat=True).distinct()
+        missing = {key: key for key in used if key not in installed}
+        return sorted({**installed, **missing}.items(), key=lambda item: str(item[1]).lower())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(connector_key=self.value()) if self.value() else queryset
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    """Scope, without a second "All": the filter's own "All" means "any scope"."""
+
+    title = _("Scope")
+    parameter_name = "scope"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (ERPConnection.Scope.ALL, _("Everyone (scope All)")),
+            (ERPConnection.Scope.SPECIFIC, ERPConnection.Scope.SPECIFIC.label),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(scope=self.value()) if self.value() else queryset
 
 
 class AvailabilityFilter(admin.SimpleListFilter):
@@ -74,9 +107,26 @@ class ConnectionEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     # A tuple: it fits both ``fields`` and ``readonly_fields`` as django-stubs types them.
-    fields = readonly_fields = ("at", "action", "actor", "changes")
+    fields = readonly_fields = ("at", "action_words", "by", "summary")
     ordering = ["-at", "-pk"]
     verbose_name_plural = _("History")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("actor", "connection")
+
+    @admin.display(description=_("Action"))
+    def action_words(self, obj: ConnectionEvent) -> str:
+        return history.event_action(obj)
+
+    @admin.display(description=_("By"))
+    def by(self, obj: ConnectionEvent) -> str:
+        return history.person(obj.actor)
+
+    @admin.display(description=_("Changes"))
+    def summary(self, obj: ConnectionEvent) -> str:
+        """The changed fields in words; never a secret value (none is recorded)."""
+        lines = history.event_lines(obj)
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "-"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -124,20 +174,20 @@ class ERPConnectionAdmin(admin.ModelAdmin):
     form = ERPConnectionForm
     list_display = [
         "name",
-        "connector_key",
+        "connector_display",
         "scope",
         "available",
         "last_check_display",
         "is_deleted_display",
-        "deleted_by",
+        "deleted_by_display",
         "deleted_at",
     ]
-    list_filter = [DeletedFilter, AvailabilityFilter, "connector_key", "scope"]
+    list_filter = [DeletedFilter, AvailabilityFilter, ConnectorFilter, ScopeFilter]
     search_fields = ["name"]
     actions = ["restore_selected"]
     filter_horizontal = ["users", "groups"]
     fieldsets = [
-        (None, {"fields": ["name", "connector_key", "description"]}),
+        (None, {"fields": ["name", "connector_display", "description"]}),
         (_("Scope"), {"fields": ["scope", "users", "groups"]}),
         (_("Configuration"), {"fields": ["sync_connection", "configuration"]}),
         (
@@ -145,14 +195,14 @@ class ERPConnectionAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "created_at",
-                    "created_by",
+                    "created_by_display",
                     "updated_at",
-                    "updated_by",
+                    "updated_by_display",
                     "deleted_at",
-                    "deleted_by",
+                    "deleted_by_display",
                     "last_test_at",
-                    "last_test_by",
-                    "last_test_status",
+                    "last_test_by_display",
+                    "last_test_status_display",
                     "last_test_message",
                     "last_test_automatic",
                 ]
@@ -171,18 +221,18 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = [
-        "connector_key",
+        "connector_display",
         "sync_connection",
         "configuration",
         "created_at",
-        "created_by",
+        "created_by_display",
         "updated_at",
-        "updated_by",
+        "updated_by_display",
         "deleted_at",
-        "deleted_by",
+        "deleted_by_display",
         "last_test_at",
-        "last_test_by",
-        "last_test_status",
+        "last_test_by_display",
+        "last_test_status_display",
         "last_test_message",
         "last_test_automatic",
         "available",
@@ -194,6 +244,53 @@ class ERPConnectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return ERPConnection.all_objects.select_related("deleted_by")
+
+    @admin.display(description=_("Quote connector"), ordering="connector_key")
+    def connector_display(self, obj: ERPConnection) -> str:
+        return obj.connector_label
+
+    @admin.display(description=_("Deleted by"), ordering="deleted_by")
+    def deleted_by_display(self, obj: ERPConnection) -> str:
+        return history.person(obj.deleted_by) if obj.deleted_by_id else "-"
+
+    @admin.display(description=_("Created by"))
+    def created_by_display(self, obj: ERPConnection) -> str:
+        return history.person(obj.created_by) if obj.created_by_id else "-"
+
+    @admin.display(description=_("Updated by"))
+    def updated_by_display(self, obj: ERPConnection) -> str:
+        return history.person(obj.updated_by) if obj.updated_by_id else "-"
+
+    @admin.display(description=_("Last tested by"))
+    def last_test_by_display(self, obj: ERPConnection) -> str:
+        return history.person(obj.last_test_by) if obj.last_test_by_id else "-"
+
+    @admin.display(description=_("Last test status"))
+    def last_test_status_display(self, obj: ERPConnection) -> str:
+        return obj.last_test_status_label or "-"
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Deleting is soft: only the connections themselves are named, not their history
+        (which stays) nor the user and group links (which stay for a restore)."""
+        _to_delete, _model_count, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        objs = list(objs)
+        count = {ERPConnection._meta.verbose_name_plural: len(objs)}
+        return [str(obj) for obj in objs], count, perms_needed, protected
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Django's *History* (admin changes, as LogEntry) and the connection's own history."""
+        connection = ERPConnection.all_objects.filter(pk=object_id).first()
+        context = {
+            **(extra_context or {}),
+            "connection_history": (
+                history.connection_history(connection=connection) if connection else []
+            ),
+        }
+        return super().history_view(request, object_id, extra_context=context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A connection is only created through the dialog, where its test must pass first.
@@ -266,6 +363,8 @@ class ERPConnectionAdmin(admin.ModelAdmin):
         )
         for message in refused:
             self.message_user(request, message, messages.ERROR)
+        for connection in restored:  # Django's own trail: the History button lists it
+            self.log_change(request, connection, str(_("Restored.")))
         if restored:
             self.message_user(request, services.restored_message(len(restored)), messages.SUCCESS)
 
@@ -316,7 +415,12 @@ class SyncConnectionAdmin(admin.ModelAdmin):
     connections here (PRODUCT.md 3.3); deleting is soft, and a restore brings one back."""
 
     form = SyncConnectionForm
-    list_display = ["name", "sync_connector", "active", "is_deleted_display", "deleted_at"]
+    list_display = ["name", "sync_connector_display", "active", "is_deleted_display", "deleted_at"]
+
+    @admin.display(description=_("Sync connector"), ordering="sync_connector")
+    def sync_connector_display(self, obj: SyncConnection) -> str:
+        return obj.sync_connector_label
+
     list_filter = [DeletedFilter, "active"]
     search_fields = ["name"]
     actions = ["restore_selected"]

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
+from connections import crypto, services
 from connections.config_forms import (
     ConfigSection,
     add_config_fields,
@@ -29,15 +30,19 @@ SYNC_DEPENDENT = ("connector", "sync_connection")
 class ConnectionForm(forms.Form):
     """Name, connector, scope, sync connection, the connector's fields, description.
 
-    ``connection`` is the connection being edited (None when adding); ``stored_secrets``
-    its clear secret values, used when a secret input is left empty (needed only to
-    validate posted values; to display the dialog the names in ``stored_secret_names``
-    are enough). After ``is_valid()``,
-    ``config`` is the validated connector ``Config`` and ``kept_secrets`` the names of the
-    secrets that were left unchanged.
+    ``connection`` is the connection being edited (None when adding). The form resolves
+    its stored secrets itself: a bound form decrypts them once (a secret input left empty
+    keeps the stored value); an unbound one only needs their names, so nothing is
+    decrypted to show the dialog. After ``is_valid()``, ``config`` is the validated
+    connector ``Config`` and ``kept_secrets`` the names of the secrets left unchanged.
     """
 
-    name = forms.CharField(label=_("Name"), max_length=100, validators=[validate_name])
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        validators=[validate_name],
+        widget=forms.TextInput(attrs={"autofocus": True}),
+    )
     connector = forms.ChoiceField(label=_("Quote connector"))
     scope = forms.ChoiceField(
         label=_("Scope"),
@@ -88,8 +93,16 @@ class ConnectionForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.connection = connection
+        self.secrets_unreadable = False
+        if stored_secrets is None and self.is_bound:
+            try:
+                stored_secrets = services.connection_stored_secrets(connection=connection)
+            except crypto.SecretsUnreadable:  # a lost key: blank secrets cannot be kept
+                stored_secrets, self.secrets_unreadable = {}, True
+        if stored_secret_names is None:
+            stored_secret_names = services.connection_secret_names(connection=connection)
         self.stored_secrets = stored_secrets or {}
-        self.stored_secret_names = set(self.stored_secrets) | (stored_secret_names or set())
+        self.stored_secret_names = set(self.stored_secrets) | stored_secret_names
         self.config: BaseModel | None = None
         self.kept_secrets: list[str] = []
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
@@ -164,6 +177,21 @@ class ConnectionForm(forms.Form):
             if name in stored and not cleaned.get(f"config__{name}")
         ]
         self.config = clean_config(self, cls, stored_secrets=stored)
+        if self.secrets_unreadable and same_connector:
+            for name in self.stored_secret_names:
+                field = f"config__{name}"
+                if field in self.fields and not self.data.get(field):
+                    self.errors.pop(field, None)  # "required" says less than why
+                    self.add_error(
+                        field,
+                        _("The stored value cannot be read with the current keys. Enter it again."),
+                    )
+                    self.config = None
+        typed_name = cleaned.get("name")
+        if typed_name and services.connection_name_taken(
+            name=typed_name, connection=self.connection
+        ):
+            self.add_error("name", _("A connection with this name already exists."))
         picked = cleaned.get("users") or cleaned.get("groups")
         bad_pick = self.has_error("users") or self.has_error("groups")
         if cleaned.get("scope") == ERPConnection.Scope.SPECIFIC and not picked and not bad_pick:

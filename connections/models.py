@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.functional import cached_property
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from connections import crypto
 from connections.names import NameKeyField
@@ -30,6 +31,10 @@ class AliveManager(models.Manager):
 
     def get_queryset(self) -> models.QuerySet:
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+# The sync connectors this product knows, by key (a key not listed is shown as it is).
+SYNC_CONNECTOR_LABELS = {"erp_sync": _("ERP synchronisation")}
 
 
 class SyncConnection(models.Model):
@@ -71,6 +76,10 @@ class SyncConnection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sync_connector_label(self) -> str:
+        return str(SYNC_CONNECTOR_LABELS.get(self.sync_connector, self.sync_connector))
 
 
 class ConnectionQuerySet(SoftDeleteQuerySet):
@@ -114,6 +123,8 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         """Connections whose last health check (or test of the saved values) failed."""
         return self.filter(available=False)
 
+
+DESCRIPTION_EXCERPT = 120
 
 TEST_STATUS_LABELS = {
     "ok": _("OK"),
@@ -242,7 +253,6 @@ class ERPConnection(models.Model):
             ("manage_erpconnection", "Can manage ERP connections"),
             ("restore_erpconnection", "Can restore deleted ERP connections"),
         ]
-        indexes = [models.Index(fields=["scope"], name="erpconnection_scope")]
         constraints = [
             models.UniqueConstraint(
                 fields=["name_key"],
@@ -250,6 +260,20 @@ class ERPConnection(models.Model):
                 name="unique_live_erp_connection_name_key",
                 violation_error_message=_("A live connection with this name already exists."),
             )
+        ]
+        indexes = [
+            models.Index(fields=["scope"], name="erpconnection_scope"),
+            # The live list's and the Deleted view's sort and count (selectors.connection_list).
+            models.Index(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=True),
+                name="erp_connection_live_name",
+            ),
+            models.Index(
+                Lower("name"),
+                condition=Q(deleted_at__isnull=False),
+                name="erp_connection_deleted_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +308,28 @@ class ERPConnection(models.Model):
     @property
     def last_test_status_label(self) -> str:
         return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
+
+    @property
+    def select_label(self) -> str:
+        """The accessible name of the row's checkbox in the list."""
+        return gettext("Select %(name)s") % {"name": self.name}
+
+    @property
+    def scope_summary(self) -> str:
+        """*All*, or how many users and groups; counts from ``selectors.connection_list``."""
+        if self.scope == self.Scope.ALL:
+            return str(self.Scope.ALL.label)
+        count = getattr(self, "user_count", 0) + getattr(self, "group_count", 0)
+        return ngettext("%(counter)s user or group", "%(counter)s users and groups", count) % {
+            "counter": count
+        }
+
+    @property
+    def description_excerpt(self) -> str:
+        """The description cut to 120 characters, as the list shows it."""
+        if len(self.description) <= DESCRIPTION_EXCERPT:
+            return self.description
+        return self.description[: DESCRIPTION_EXCERPT - 1].rstrip() + "…"
 
     @property
     def unavailable_message(self) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -54,19 +55,45 @@ def config_fingerprint(
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class TestClaim:
+    """The test a proof stands for: it becomes the saved connection's last test."""
+
+    __test__ = False
+
+    at: datetime
+    user_id: int
+    status: str
+    message: str
+    nonce: str = ""
+
+
 def proof_issue(
-    *, fingerprint: str, user_id: int, connection_id: int | None, version: int | None = None
+    *,
+    fingerprint: str,
+    user_id: int,
+    connection_id: int | None,
+    status: str = "ok",
+    message: str = "",
+    tested_at: datetime | None = None,
+    version: int | None = None,
 ) -> str:
     """A signed, timestamped, single-use token for one successful test.
 
     ``version`` is the tested connection's version (None when adding).
+    Besides the fingerprint it carries the test's time, status and user message (never a
+    configuration value), so the save can record the test that allowed it.
     """
+    at = tested_at or timezone.now()
     payload: dict[str, Any] = {
         "fp": fingerprint,
         "u": user_id,
         "c": connection_id,
         "v": version,
         "n": secrets.token_urlsafe(16),
+        "t": at.isoformat(),
+        "s": status,
+        "m": message[:1000],
     }
     return signing.dumps(payload, salt=PROOF_SALT, compress=False)
 
@@ -74,6 +101,20 @@ def proof_issue(
 def _spent_refusal() -> ProofRefused:
     return ProofRefused(
         _("This test result was already used to save. Test again."), code="proof_spent"
+    )
+
+
+def _claim(payload: dict[str, Any]) -> TestClaim:
+    try:
+        at = datetime.fromisoformat(str(payload["t"]))
+    except (KeyError, ValueError):
+        at = timezone.now()
+    return TestClaim(
+        at=at,
+        user_id=int(payload.get("u") or 0),
+        status=str(payload.get("s") or "ok"),
+        message=str(payload.get("m") or ""),
+        nonce=str(payload.get("n") or ""),
     )
 
 
@@ -85,10 +126,10 @@ def proof_check(
     connection_id: int | None,
     version: int | None = None,
     max_age: int = PROOF_MAX_AGE,
-) -> str:
+) -> TestClaim:
     """Raise :class:`ProofRefused` unless ``token`` proves a test of exactly these values,
-    of this version of the connection, not yet used to save. Returns the proof's nonce
-    (for :func:`proof_spend`)."""
+    of this version of the connection, not yet used to save. Returns the test it stands for
+    (its ``nonce`` for :func:`proof_spend`)."""
     if not token:
         raise ProofRefused(
             _("Test the ERP connection successfully before you save it."), code="proof_missing"
@@ -125,10 +166,10 @@ def proof_check(
             _("The connection was changed after this test. Test the ERP connection again."),
             code="proof_outdated",
         )
-    nonce: str = payload["n"]
-    if SpentProof.objects.filter(nonce=nonce).exists():
+    claim = _claim(payload)
+    if not claim.nonce or SpentProof.objects.filter(nonce=claim.nonce).exists():
         raise _spent_refusal()
-    return nonce
+    return claim
 
 
 def proof_spend(nonce: str) -> None:

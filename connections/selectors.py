@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
@@ -19,7 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Lower
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from connections.models import ERPConnection, SyncConnection
 from connections.names import name_key
@@ -38,6 +39,10 @@ SORTS: dict[str, Any] = {
     "tested": "last_test_at",
     "deleted": "deleted_at",
 }
+# Columns that can be NULL: never-tested connections sort first ascending, last descending.
+# The others are never NULL, so their sort says nothing of NULLs; that lets PostgreSQL walk
+# the lower(name) indexes (migration 0003) instead of sorting every row.
+NULLABLE_SORTS = {"tested", "deleted"}
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,31 @@ def _count_of(through: Any) -> Subquery:
     )
 
 
+def _with_row_data(qs: QuerySet[ERPConnection]) -> QuerySet[ERPConnection]:
+    """What one row of the list shows."""
+    username = get_user_model().USERNAME_FIELD
+    # config and secrets stay: needs_attention checks the stored configuration per row.
+    return qs.defer("last_test_message").annotate(
+        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
+        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
+        # A name, not a User object: the list shows who, nothing else of them.
+        last_test_by_name=F(f"last_test_by__{username}"),
+        deleted_by_name=F(f"deleted_by__{username}"),
+    )
+
+
+def connection_row(*, pk: int) -> ERPConnection | None:
+    """One live connection as a row of the list shows it (e.g. after a test)."""
+    return _with_row_data(ERPConnection.objects.filter(pk=pk)).first()
+
+
 def connection_list(*, query: ListQuery) -> Page:
     """One page of live or deleted connections, searched by name, optionally only the
-    unavailable ones, and sorted."""
+    unavailable ones, and sorted.
+
+    Two queries whatever the number of connections: the count and the page. Both use a
+    partial index on ``lower(name)`` (live or deleted rows), which also covers the search.
+    """
     qs: QuerySet[ERPConnection] = (
         ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
     )
@@ -110,16 +137,18 @@ def connection_list(*, query: ListQuery) -> Page:
         qs = qs.filter(name_key__contains=name_key(query.q))
     if query.unavailable and not query.deleted:
         qs = qs.filter(available=False)
-    qs = qs.select_related("last_test_by", "deleted_by", "sync_connection").annotate(
-        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
-        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
-    )
+    rows = _with_row_data(qs)
     order = SORTS[query.sort]
     if isinstance(order, str):
         order = F(order)
-    order = order.desc(nulls_last=True) if query.descending else order.asc(nulls_first=True)
-    qs = qs.order_by(order, Lower("name"), "pk")
-    paginator = Paginator(qs, PAGE_SIZE)
+    if query.sort in NULLABLE_SORTS:
+        order = order.desc(nulls_last=True) if query.descending else order.asc(nulls_first=True)
+    else:
+        order = order.desc() if query.descending else order.asc()
+    tie_breakers = ["pk"] if query.sort == "name" else [Lower("name").asc(), "pk"]
+    paginator = Paginator(rows.order_by(order, *tie_breakers), PAGE_SIZE)
+    # Counted without the annotations, whose joins the count would otherwise keep.
+    paginator.count = qs.count()
     return paginator.get_page(query.page)
 
 
@@ -132,6 +161,47 @@ def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnecti
 def sync_connection_list() -> QuerySet[SyncConnection]:
     """Live sync connections, active and inactive, by name."""
     return SyncConnection.objects.order_by(Lower("name"))
+
+
+def connection_administrators(limit: int = 5) -> list[Any]:
+    """Active staff who may manage ERP connections (directly, by group or as superuser):
+    whom a user without access can ask."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    perm = Q(codename="manage_erpconnection", content_type__app_label="connections")
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(perm).first()
+    users = get_user_model().objects.filter(is_active=True, is_staff=True)
+    if permission is None:
+        users = users.filter(is_superuser=True)
+    else:
+        users = users.filter(
+            Q(is_superuser=True)
+            | Q(user_permissions=permission)
+            | Q(groups__permissions=permission)
+        )
+    return list(users.distinct().order_by(Lower("last_name"), Lower("username"))[:limit])
+
+
+def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
+    """Loaded users and groups as the access dialog's chips show them."""
+    return [Principal("group", g.pk, g.name, "") for g in groups] + [
+        Principal("user", u.pk, u.get_full_name() or u.get_username(), "") for u in users
+    ]
+
+
+def principals_by_ids(*, user_ids: list[int], group_ids: list[int]) -> list[Principal]:
+    """The picked users (active ones) and groups, as the access dialog's chips show them."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+    groups = Group.objects.filter(pk__in=group_ids).order_by(Lower("name"))
+    return principals_of(
+        users=list(users.order_by(Lower("first_name"), Lower("username"))), groups=list(groups)
+    )
 
 
 PRINCIPALS_PER_PAGE = 20
@@ -153,7 +223,6 @@ def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page
     Paginated in the database, so thousands of users stay usable: one count and one page
     query per kind.
     """
-    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db.models import Q
 
@@ -219,6 +288,37 @@ class _PrincipalSequence:
         return found
 
 
+CAPABILITY_LABELS = {
+    "price_lists": _("Price lists"),
+    "product_search": _("Product search"),
+    "product_details": _("Product details"),
+    "price_calculation": _("Price calculation"),
+    "place_order": _("Placing orders"),
+    "order_state": _("Order status"),
+}
+
+KIND_LABELS = {
+    "text": _("Text"),
+    "password": _("Password"),
+    "url": _("Web address (URL)"),
+    "integer": _("Whole number"),
+    "decimal": _("Decimal number"),
+    "checkbox": _("Yes/No"),
+    "choice": _("Choice"),
+}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One configuration field in words, as the *Available quote connectors* tab lists it."""
+
+    label: str
+    kind: str
+    required: bool
+    default: str
+    help_text: str
+
+
 @dataclass(frozen=True)
 class ConnectorInfo:
     """What the *Available quote connectors* tab shows of one installed connector."""
@@ -230,7 +330,8 @@ class ConnectorInfo:
     description: str
     capabilities: list[str]
     sync_connection: str
-    fields: list[FieldSpec]
+    fields: list[FieldInfo]
+    texts: list[str]
 
 
 def quote_connector_list() -> list[ConnectorInfo]:
@@ -238,16 +339,49 @@ def quote_connector_list() -> list[ConnectorInfo]:
     return [_connector_info(cls) for cls in registry.connector_classes()]
 
 
+def field_kind_words(spec: FieldSpec) -> str:
+    """A field's kind as an administrator reads it ("Choice: Half up, Half even, Down")."""
+    words = str(KIND_LABELS.get(spec.kind, spec.kind))
+    if spec.kind == "choice":
+        words = f"{words}: {', '.join(str(label) for _value, label in spec.choices)}"
+    return words
+
+
+def field_default_words(spec: FieldSpec) -> str:
+    """The default as the dialog shows it: a choice's label, Yes/No, "-" for none."""
+    from connections.history import display_value
+
+    if spec.secret:
+        return "-"
+    if spec.kind == "checkbox":
+        return str(_("Yes") if spec.default else _("No"))
+    if not spec.has_default:
+        return "-"
+    return display_value(spec, spec.default)
+
+
 def _connector_info(cls: type[Connector]) -> ConnectorInfo:
+    specs = field_specs(cls.Config)
     return ConnectorInfo(
         key=cls.key,
         label=str(cls.label),
         vendor=cls.vendor,
         version=cls.version,
         description=str(cls.description),
-        capabilities=sorted(str(c) for c in cls.capabilities),
+        capabilities=sorted(str(CAPABILITY_LABELS.get(str(c), c)) for c in cls.capabilities),
         sync_connection=cls.sync_connection,
-        fields=field_specs(cls.Config),
+        fields=[
+            FieldInfo(
+                label=str(spec.label or spec.name),
+                kind=field_kind_words(spec),
+                required=spec.required,
+                default=field_default_words(spec),
+                help_text=str(spec.help_text or ""),
+            )
+            for spec in specs
+            if spec.kind != "label"
+        ],
+        texts=[str(spec.text) for spec in specs if spec.kind == "label" and spec.text],
     )
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connections as db_connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _, ngettext
 from pydantic import BaseModel, ValidationError as PydanticValidationError
 
@@ -23,6 +26,7 @@ from connections.models import ConnectionEvent, ERPConnection, SyncConnection
 from connections.names import name_key, validate_name
 from connections.proofs import (
     ProofRefused,
+    TestClaim,
     config_fingerprint,
     proof_check,
     proof_issue,
@@ -32,6 +36,7 @@ from connectors import registry
 from connectors.base import Connector, TestResult, TestStatus, run_test
 from connectors.schema import field_specs, merge_config, split_config, upgraded_values
 
+# Tests per user and minute; ``settings.ERP_TESTS_PER_MINUTE`` overrides it (the benchmark).
 TESTS_PER_MINUTE = 10
 
 
@@ -156,10 +161,18 @@ class ConnectionInvalid(ValidationError):
 
 
 def connection_stored_secrets(*, connection: ERPConnection | None) -> dict[str, str]:
-    """The clear secret values of a saved connection (decrypted only here, on demand)."""
+    """The clear secret values of a saved connection (decrypted only here, on demand).
+
+    Decrypted once per connection instance: later calls in the same request reuse it.
+    """
     if connection is None or not connection.secrets:
         return {}
-    return crypto.decrypt_secrets(connection.secrets)
+    cached = getattr(connection, "_clear_secrets", None)
+    if cached is not None and cached[0] == connection.secrets:
+        return dict(cached[1])
+    clear = crypto.decrypt_secrets(connection.secrets)
+    connection._clear_secrets = (connection.secrets, clear)  # type: ignore[attr-defined]
+    return dict(clear)
 
 
 def connection_secret_names(*, connection: ERPConnection | None) -> set[str]:
@@ -187,6 +200,33 @@ def connection_config(*, connection: ERPConnection) -> BaseModel:
         connection_config_values(connection=connection),
         connection_stored_secrets(connection=connection),
     )
+
+
+def connection_saved_fingerprint(*, connection: ERPConnection | None) -> str:
+    """The fingerprint of what a test of the saved values depends on ("" when unreadable)."""
+    if connection is None:
+        return ""
+    try:
+        return config_fingerprint(
+            connector_key=connection.connector_key,
+            config=connection_config(connection=connection),
+            sync_connection_id=connection.sync_connection_id,
+        )
+    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
+        return ""
+
+
+def connection_name_taken(*, name: str, connection: ERPConnection | None) -> bool:
+    """Whether another live connection already has this name (the model's constraint)."""
+    candidate = ERPConnection(name=name.strip())
+    if connection is not None:
+        candidate.pk = connection.pk
+        candidate._state.adding = False
+    try:
+        candidate.validate_constraints()
+    except ValidationError:
+        return True
+    return False
 
 
 def _origin(url: Any) -> tuple[str, str, int | None] | None:
@@ -263,7 +303,7 @@ def _rate_limit(actor: User) -> None:
     database cache).
     """
     minute = int(timezone.now().timestamp() // 60)
-    for slot in range(TESTS_PER_MINUTE):
+    for slot in range(getattr(settings, "ERP_TESTS_PER_MINUTE", TESTS_PER_MINUTE)):
         if cache.add(f"erp-connection-tests:{actor.pk}:{minute}:{slot}", 1, timeout=120):
             return
     raise ConnectionInvalid(
@@ -274,13 +314,17 @@ def _rate_limit(actor: User) -> None:
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """A test's result and, when it succeeded, the proof that allows saving these values."""
+    """A test's result and, when it succeeded, the proof that allows saving these values.
+
+    ``of_saved``: the values tested are the saved connection's, so its row was updated.
+    """
 
     __test__ = False
 
     result: TestResult
     proof: str | None
     fingerprint: str
+    of_saved: bool = False
 
 
 def connection_test(
@@ -297,7 +341,9 @@ def connection_test(
 
     Refuses (``ConnectionInvalid``) a kept secret aimed at a new server address and too many
     tests per minute. A successful test returns a proof bound to the values, the user and
-    the connection; a saved connection's last-test columns and history are updated.
+    the connection, carrying the test itself (it becomes the last test when saved). A test
+    of a saved connection's own values updates its last test; a test of changed, unsaved
+    values is only recorded in its history, as a test of changes.
     """
     connector_cls = registry.get_connector_class(connector_key)
     secrets_rebind_check(
@@ -315,6 +361,7 @@ def connection_test(
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
+    tested_at = timezone.now()
     proof = None
     if result.succeeded:
         proof = proof_issue(
@@ -322,10 +369,32 @@ def connection_test(
             user_id=actor.pk,
             connection_id=connection.pk if connection else None,
             version=connection.version if connection else None,
+            status=str(result.status),
+            message=str(result.message),
+            tested_at=tested_at,
         )
-    if connection is not None:
-        _record_test(actor=actor, connection=connection, result=result, saved_values=saved_values)
-    return TestOutcome(result=result, proof=proof, fingerprint=fingerprint)
+    of_saved = connection is not None and (
+        saved_values
+        or hmac.compare_digest(fingerprint, connection_saved_fingerprint(connection=connection))
+    )
+    if connection is not None and of_saved:
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
+    elif connection is not None:
+        event_record(
+            connection=connection,
+            actor=actor,
+            action=ConnectionEvent.Action.TEST,
+            changes={**_test_changes(result), "unsaved": True},
+        )
+    return TestOutcome(result=result, proof=proof, fingerprint=fingerprint, of_saved=of_saved)
+
+
+def _test_changes(result: TestResult) -> dict[str, Any]:
+    return {
+        "status": str(result.status),
+        "error_code": result.error_code,
+        "message": str(result.message)[:300],
+    }
 
 
 def _record_test(
@@ -336,6 +405,29 @@ def _record_test(
     connection_result_record(
         connection=connection, result=result, actor=actor, availability=saved_values
     )
+
+
+def _set_last_test(
+    connection: ERPConnection, *, at: Any, actor: User | None, status: str, message: str
+) -> None:
+    connection.last_test_at = at
+    connection.last_test_by = actor
+    connection.last_test_status = status
+    connection.last_test_message = message[:1000]
+
+
+class TestRefusedByEnvironment(Exception):
+    """A test that this process's settings refused before any ERP was asked (not recorded)."""
+
+    __test__ = False
+
+    def __init__(self, result: TestResult) -> None:
+        super().__init__(result.technical_message or str(result.message))
+        self.result = result
+
+
+# Error codes that say "this machine's settings refused the call", not "the ERP failed".
+ENVIRONMENT_ERROR_CODES = frozenset({"address_not_allowed"})
 
 
 HISTORY_REPEAT_AFTER = timedelta(days=1)
@@ -468,15 +560,29 @@ def connection_saved_config(
         )
 
 
-def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResult:
+def connection_test_saved(
+    *, actor: User, connection: ERPConnection, record_environment_refusal: bool = True
+) -> TestResult:
     """Test a saved connection as stored (the list's *Test ERP connection*, the command).
 
-    The result decides its availability, like the health check's.
+    The result decides its availability, like the health check's. With
+    ``record_environment_refusal=False`` a test that the environment refused (the secrets
+    cannot be read with these keys, or the address rules refuse the host) raises
+    :class:`TestRefusedByEnvironment` and is not recorded as the connection's last test.
     """
+    if not record_environment_refusal:
+        _environment_check(connection)
     saved = connection_saved_config(connection=connection)
     if isinstance(saved, TestResult):
         _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
         return saved
+    if not record_environment_refusal:
+        _rate_limit(actor)
+        result = run_test(saved[0](connector_context()), saved[1])
+        if result.error_code in ENVIRONMENT_ERROR_CODES:
+            raise TestRefusedByEnvironment(result)
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
+        return result
     return connection_test(
         actor=actor,
         connector_key=connection.connector_key,
@@ -485,6 +591,90 @@ def connection_test_saved(*, actor: User, connection: ERPConnection) -> TestResu
         connection=connection,
         saved_values=True,
     ).result
+
+
+def _environment_check(connection: ERPConnection) -> None:
+    """Raise :class:`TestRefusedByEnvironment` when this process cannot read the secrets."""
+    try:
+        connection_stored_secrets(connection=connection)
+    except crypto.SecretsUnreadable as exc:
+        raise TestRefusedByEnvironment(
+            TestResult(
+                TestStatus.ERROR,
+                _("The stored secrets cannot be read with the configured keys."),
+                technical_message=(
+                    f"{type(exc).__name__}: check ERP_SECRET_KEYS (the keys the secrets were "
+                    "encrypted with; make run uses DEBUG=true, which derives one from SECRET_KEY)"
+                ),
+                error_code="secrets_unreadable",
+            )
+        ) from None
+
+
+# At most this many selected rows are tested at once; with the rate limit of
+# TESTS_PER_MINUTE per user, one request never runs more.
+TEST_CONCURRENCY = 10
+
+
+@dataclass(frozen=True)
+class SavedTest:
+    """The outcome of testing one selected row: its result, or why it was not run."""
+
+    __test__ = False
+
+    connection: ERPConnection
+    result: TestResult | None
+    refused: str = ""
+
+
+def _run_test_in_thread(
+    connector_cls: type[Connector], config: BaseModel, language: str | None
+) -> TestResult:
+    """One connector test in a pool thread, in the request's language; the thread's own
+    database connection (a connector may read the register) is closed afterwards."""
+    try:
+        connector = connector_cls(connector_context())
+        with translation.override(language):
+            return run_test(connector, config)
+    finally:
+        db_connections.close_all()
+
+
+def connections_test_saved(*, actor: User, connections: Sequence[ERPConnection]) -> list[SavedTest]:
+    """Test several saved connections as stored, at once (a bounded thread pool), so the
+    request takes about the slowest test, not the sum of their timeouts. Tests beyond the
+    rate limit are not run; results are recorded one by one in the calling thread, and
+    decide each connection's availability as :func:`connection_test_saved` does."""
+    outcomes: dict[int, SavedTest] = {}
+    runnable: list[tuple[ERPConnection, type[Connector], BaseModel]] = []
+    for connection in connections:
+        saved = connection_saved_config(connection=connection)
+        if isinstance(saved, TestResult):
+            _record_test(actor=actor, connection=connection, result=saved, saved_values=True)
+            outcomes[connection.pk] = SavedTest(connection, saved)
+            continue
+        try:
+            _rate_limit(actor)
+        except ConnectionInvalid as exc:
+            outcomes[connection.pk] = SavedTest(connection, None, " ".join(exc.messages))
+            continue
+        runnable.append((connection, *saved))
+    results: list[TestResult] = []
+    if len(runnable) == 1:  # nothing to wait for side by side
+        _connection, connector_cls, config = runnable[0]
+        results = [run_test(connector_cls(connector_context()), config)]
+    elif runnable:
+        language = translation.get_language()
+        with ThreadPoolExecutor(
+            max_workers=min(TEST_CONCURRENCY, len(runnable)), thread_name_prefix="erp-test"
+        ) as pool:
+            results = list(
+                pool.map(lambda item: _run_test_in_thread(item[1], item[2], language), runnable)
+            )
+    for (connection, _cls, _config), result in zip(runnable, results, strict=True):
+        _record_test(actor=actor, connection=connection, result=result, saved_values=True)
+        outcomes[connection.pk] = SavedTest(connection, result)
+    return [outcomes[c.pk] for c in connections]
 
 
 def _check_sync_connection(
@@ -517,25 +707,27 @@ def _check_proof(
     sync_connection: SyncConnection | None,
     connection: ERPConnection | None,
     proof: str | None,
-) -> None:
+) -> TestClaim:
     """Refuse unless ``proof`` allows saving these values; then spend it (call this inside
-    the save's transaction: a save that fails later leaves the proof unspent)."""
+    the save's transaction: a save that fails later leaves the proof unspent). Returns the
+    test the proof stands for."""
     fingerprint = config_fingerprint(
         connector_key=connector_key,
         config=config,
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
     try:
-        nonce = proof_check(
+        claim = proof_check(
             proof,
             fingerprint=fingerprint,
             user_id=actor.pk,
             connection_id=connection.pk if connection else None,
             version=connection.version if connection else None,
         )
-        proof_spend(nonce)
+        proof_spend(claim.nonce)
     except ProofRefused as exc:
         raise ConnectionInvalid(exc.message, code=exc.code) from None
+    return claim
 
 
 def _check_name(name: str) -> str:
@@ -583,7 +775,7 @@ def connection_create(
     name = _check_name(name)
     _check_sync_connection(connector_cls, sync_connection)
     _check_scope(scope, users, groups)
-    _check_proof(
+    claim = _check_proof(
         actor=actor,
         connector_key=connector_key,
         config=config,
@@ -604,6 +796,7 @@ def connection_create(
         created_by=actor,
         updated_by=actor,
     )
+    _set_last_test(connection, at=claim.at, actor=actor, status=claim.status, message=claim.message)
     _save_unique(connection)
     connection.users.set(users if scope == ERPConnection.Scope.SPECIFIC else [])
     connection.groups.set(groups if scope == ERPConnection.Scope.SPECIFIC else [])
@@ -618,6 +811,7 @@ def connection_create(
             "secrets_set": sorted(secrets),
         },
     )
+    _record_claimed_test(connection=connection, actor=actor, claim=claim)
     return connection
 
 
@@ -640,6 +834,17 @@ def _configuration_of(connection: ERPConnection) -> tuple[Any, ...]:
         connection.secrets,
         connection.sync_connection_id,
     )
+
+
+def _record_claimed_test(*, connection: ERPConnection, actor: User, claim: TestClaim) -> None:
+    """The test that allowed a save, in the history at the time it ran."""
+    event = event_record(
+        connection=connection,
+        actor=actor,
+        action=ConnectionEvent.Action.TEST,
+        changes={"status": claim.status, "error_code": "", "message": claim.message[:300]},
+    )
+    ConnectionEvent.objects.filter(pk=event.pk).update(at=claim.at)
 
 
 @transaction.atomic
@@ -692,8 +897,9 @@ def connection_update(
     # A configuration saved under an older config_version is saved in the current shape
     # (no new test: its fingerprint, read through the upgrade, is the same).
     upgrade = not config_changed and locked.config_version != connector_cls.config_version
+    claim: TestClaim | None = None
     if config_changed:
-        _check_proof(
+        claim = _check_proof(
             actor=actor,
             connector_key=connector_key,
             config=config,
@@ -728,7 +934,7 @@ def connection_update(
         groups=groups,
         configuration=configuration,
         changed_secrets=changed_secrets,
-        newly_tested=config_changed,
+        claim=claim,
     )
 
 
@@ -784,7 +990,7 @@ def _write_update(
     groups: list[Group],
     configuration: tuple[str, dict[str, Any], int, str, SyncConnection | None] | None,
     changed_secrets: list[str],
-    newly_tested: bool = False,
+    claim: TestClaim | None = None,
 ) -> ERPConnection:
     """Write onto ``locked`` the fields whose new value differs from ``base`` (the copy
     the edit started from), only those, and record what changed."""
@@ -813,6 +1019,16 @@ def _write_update(
             locked.sync_connection,
         ) = configuration
         update_fields += ["connector_key", "config", "config_version", "secrets", "sync_connection"]
+    if claim is not None:  # the test that allowed this save is the last test of these values
+        _set_last_test(locked, at=claim.at, actor=actor, status=claim.status, message=claim.message)
+        locked.last_test_automatic = False
+        update_fields += [
+            "last_test_at",
+            "last_test_by",
+            "last_test_status",
+            "last_test_message",
+            "last_test_automatic",
+        ]
     old_users = set(locked.users.values_list("pk", flat=True))
     old_groups = set(locked.groups.values_list("pk", flat=True))
     specific = locked.scope == ERPConnection.Scope.SPECIFIC
@@ -844,7 +1060,7 @@ def _write_update(
     if new_groups != old_groups:
         changes["groups"] = [sorted(old_groups), sorted(new_groups)]
     # A new proof says these very values just tested OK: no longer unavailable.
-    if newly_tested and _availability_flip(
+    if claim is not None and _availability_flip(
         connection=locked, available=True, message="", status="ok"
     ):
         changes["available"] = [False, True]

@@ -10,6 +10,7 @@ app_name = "connections"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/no-access/", views.no_access_page, name="no_access"),
     path("settings/quote-sync/erp-connections/", views.connection_list, name="list"),
     path(
         "settings/quote-sync/erp-connections/delete/",
@@ -21,8 +22,43 @@ urlpatterns = [
         views.connection_restore,
         name="restore",
     ),
+    path(
+        "settings/quote-sync/erp-connections/delete/confirm/",
+        views.connection_delete_confirm,
+        name="delete_confirm",
+    ),
     path("settings/quote-sync/erp-connections/add/", views.connection_add, name="add"),
+    path(
+        "settings/quote-sync/erp-connections/add/test/",
+        views.connection_add_test,
+        name="add_test",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/add/save/",
+        views.connection_add_save,
+        name="add_save",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/edit/",
+        views.connection_edit_selected,
+        name="edit_selected",
+    ),
     path("settings/quote-sync/erp-connections/<int:pk>/edit/", views.connection_edit, name="edit"),
+    path(
+        "settings/quote-sync/erp-connections/<int:pk>/test/",
+        views.connection_edit_test,
+        name="edit_test",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/<int:pk>/save/",
+        views.connection_edit_save,
+        name="edit_save",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/<int:pk>/history/",
+        views.connection_history,
+        name="history",
+    ),
     path(
         "settings/quote-sync/erp-connections/test/",
         views.connection_test_selected,
@@ -42,6 +78,16 @@ urlpatterns = [
         "settings/quote-sync/erp-connections/principals/",
         views.principal_search,
         name="principals",
+    ),
+    path(
+        "settings/quote-sync/erp-connections/picks/",
+        views.principal_picks,
+        name="picks",
+    ),
+    path(
+        "favicon.ico",
+        views.favicon,
+        name="favicon",
     ),
     path(
         "settings/quote-sync/erp-connections/preview/",

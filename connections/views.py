@@ -12,19 +12,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.templatetags.static import static
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from connections import crypto, selectors, services
+from connections import history, selectors, services
 from connections.config_choices import config_choices
 from connections.context import connector_context
 from connections.forms import ConnectionForm
@@ -42,16 +43,42 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff with the permission to manage ERP connections; others get 403."""
+    """Logged-in staff with the permission to manage ERP connections. Others are sent to
+    the no-access page (a page load) or get it with status 403 (htmx requests, posts)."""
 
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not (request.user.is_staff and request.user.has_perm(MANAGE_PERMISSION)):
-            raise PermissionDenied
+            if request.method == "GET" and not getattr(request, "htmx", False):
+                return redirect("connections:no_access")  # a page, not an error in the console
+            return no_access(request)
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+@login_required
+def no_access_page(request: HttpRequest) -> HttpResponse:
+    """Where a logged-in user without the settings permission lands (a page, status 200)."""
+    return no_access(request, status=200)
+
+
+def no_access(
+    request: HttpRequest, exception: Exception | None = None, *, status: int = 403
+) -> HttpResponse:
+    """The friendly 403: what these pages are, who may grant access, the quote side."""
+    try:
+        resolve("/quote/")
+        quote_url: str | None = "/quote/"
+    except Resolver404:
+        quote_url = None
+    return render(
+        request,
+        "connections/no_access.html",
+        {"administrators": selectors.connection_administrators(), "quote_url": quote_url},
+        status=status,
+    )
 
 
 def _is_partial(request: HtmxHttpRequest) -> bool:
@@ -79,6 +106,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on pages without an icon link (the admin)."""
+    return redirect(static("favicon.svg"))
+
+
+@require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database check, no login needed."""
@@ -97,29 +130,33 @@ def _list_url(query: ListQuery, **overrides: Any) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def _next_sort(query: ListQuery, key: str) -> str | None:
+    """The ``sort`` parameter of a column's link: toggles its direction; None is the default."""
+    value = f"-{key}" if query.sort == key and not query.descending else key
+    return None if value == "name" else value
+
+
+def _sort_state(query: ListQuery, key: str) -> str:
+    """The column's ``aria-sort``."""
+    if query.sort != key:
+        return "none"
+    return "descending" if query.descending else "ascending"
+
+
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
-    sort_links = {
-        key: _list_url(
-            query,
-            sort=f"-{key}" if query.sort == key and not query.descending else key,
-            page=None,
-        )
-        for key in selectors.SORTS
-    }
     return {
         "query": query,
         "page": page,
         "connections": page.object_list,
-        "sort_links": sort_links,
-        "list_url": _list_url(query),
+        # The template builds its links with {% querystring %} on the list's own path, so
+        # they stay right when the list is rendered under a dialog's URL.
+        "list_path": reverse("connections:list"),
+        "sort_next": {key: _next_sort(query, key) for key in selectors.SORTS},
+        "sort_state": {key: _sort_state(query, key) for key in selectors.SORTS},
+        "previous_page": page.number - 1 if page.number > 2 else None,
         "query_string": urlencode(query.params()),
-        "page_links": {
-            "previous": _list_url(query, page=page.previous_page_number())
-            if page.has_previous()
-            else None,
-            "next": _list_url(query, page=page.next_page_number()) if page.has_next() else None,
-        },
+        "list_query": f"?{urlencode(query.params())}" if query.params() else "",
         "active_tab": "erp",
     }
 
@@ -129,25 +166,24 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
 @vary_on_headers("HX-Request")
 def connection_list(request: HtmxHttpRequest) -> HttpResponse:
     query = ListQuery.from_params(request.GET)
-    template = "connections/list.html"
-    if _is_partial(request):
-        template += "#results"
-    return render(request, template, _list_context(query))
+    if not _is_partial(request):
+        return render(request, "connections/list.html", _list_context(query))
+    response = render(request, "connections/list.html#results", _list_context(query))
+    canonical = _list_url(query)
+    if request.get_full_path() != canonical:
+        # The search form sends every field, set or not (?q=&sort=): the address bar shows
+        # only what is set.
+        response = push_url(response, canonical)
+    return response
 
 
 def _selected_ids(request: HttpRequest) -> list[int]:
-    ids = []
-    for raw in request.POST.getlist("ids"):
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            continue
-    return ids
+    return _ids(request.POST if request.method == "POST" else request.GET, "ids")
 
 
 def _after_action(request: HtmxHttpRequest, query: ListQuery) -> HttpResponse:
     if _is_partial(request):
-        return render(request, "connections/list.html#results", _list_context(query))
+        return _focus(render(request, "connections/list.html#results", _list_context(query)))
     return redirect(_list_url(query))
 
 
@@ -218,22 +254,39 @@ def sync_connection_list(request: HtmxHttpRequest) -> HttpResponse:
 TEST_FIELDS = ("connector", "sync_connection")
 
 
+def _dialog_urls(connection: ERPConnection | None) -> dict[str, str]:
+    if connection is None:
+        return {
+            "test_url": reverse("connections:add_test"),
+            "save_url": reverse("connections:add_save"),
+        }
+    return {
+        "test_url": reverse("connections:edit_test", args=[connection.pk]),
+        "save_url": reverse("connections:edit_save", args=[connection.pk]),
+    }
+
+
 def _dialog_context(
-    request: HttpRequest, form: ConnectionForm, connection: ERPConnection | None
+    request: HttpRequest,
+    form: ConnectionForm,
+    connection: ERPConnection | None,
+    *,
+    row_on_page: bool,
 ) -> dict[str, Any]:
-    query = ListQuery.from_params(request.GET if request.method == "GET" else request.POST)
+    query = ListQuery.from_params(request.GET)
     return {
         "form": form,
         "connection": connection,
         "query": query,
-        "action_url": (
-            reverse("connections:edit", args=[connection.pk])
-            if connection
-            else reverse("connections:add")
-        ),
+        **_dialog_urls(connection),
         "close_url": _list_url(query),
-        "selected_users": form.initial.get("users", []) if not form.is_bound else [],
-        "selected_groups": form.initial.get("groups", []) if not form.is_bound else [],
+        "row_on_page": row_on_page,
+        # Editing: the saved values were tested (or saved) already; adding needs a test.
+        "ok_enabled": connection is not None,
+        "picked": selectors.principals_of(
+            users=form.initial.get("users", []), groups=form.initial.get("groups", [])
+        ),
+        "history": history.connection_history(connection=connection) if connection else [],
     }
 
 
@@ -241,31 +294,45 @@ def _connection_or_404(pk: int) -> ERPConnection:
     return get_object_or_404(ERPConnection.objects.all(), pk=pk)
 
 
-def _render_dialog(
-    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
-) -> HttpResponse:
-    context = _dialog_context(request, form, connection)
+def _render_dialog(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
+    form = ConnectionForm(connection=connection, connector_key=request.GET.get("connector") or None)
     if _is_partial(request):
+        context = _dialog_context(request, form, connection, row_on_page=connection is not None)
         return render(request, "connections/dialog.html#dialog", context)
     # A shared link or a reload: the list with the dialog open on top.
     query = ListQuery.from_params(request.GET)
+    list_context = _list_context(query)
+    on_page = connection is not None and any(c.pk == connection.pk for c in list_context["page"])
+    context = _dialog_context(request, form, connection, row_on_page=on_page)
     return render(
-        request, "connections/list.html", {**_list_context(query), **context, "open_dialog": True}
+        request, "connections/list.html", {**list_context, **context, "open_dialog": True}
     )
 
 
-def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -> HttpResponse:
-    """Field errors swapped into place without touching what the user typed."""
-    field_names = [name for name in form.fields if name not in ("proof", "users", "groups")]
-    errors = {name: [str(e) for e in form.errors.get(name, [])] for name in field_names}
+def _field_errors(form: ConnectionForm) -> dict[str, list[str]]:
+    """Errors per field that has an error box (static labels have none)."""
+    names = [
+        name
+        for name, field in form.fields.items()
+        if name not in ("proof", "users", "groups")
+        and not getattr(field.widget, "is_static_text", False)
+    ]
+    errors = {name: [str(e) for e in form.errors.get(name, [])] for name in names}
     # The picked users and groups are hidden inputs shown under Scope: their errors go there.
     for name in ("users", "groups"):
         errors["scope"] += [str(e) for e in form.errors.get(name, [])]
+    return errors
+
+
+def _errors_response(
+    request: HttpRequest, form: ConnectionForm, *, template: str = "errors", **extra: Any
+) -> HttpResponse:
+    """Field errors swapped into place (out of band) without touching what the user typed."""
     return render(
         request,
-        "connections/dialog.html#errors",
+        f"connections/dialog.html#{template}",
         {
-            "errors": errors,
+            "errors": _field_errors(form),
             "non_field_errors": form.non_field_errors(),
             "has_errors": bool(form.errors),
             **extra,
@@ -273,42 +340,40 @@ def _errors_response(request: HttpRequest, form: ConnectionForm, **extra: Any) -
     )
 
 
-def _connection_dialog(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
-    if request.method == "GET":
-        form = ConnectionForm(
-            connection=connection,
-            stored_secret_names=services.connection_secret_names(connection=connection),
-            connector_key=request.GET.get("connector") or None,
-        )
-        return _render_dialog(request, form, connection)
-    # Posted values may leave a secret blank ("unchanged"): only now are stored ones decrypted.
-    try:
-        stored = services.connection_stored_secrets(connection=connection)
-        unreadable = False
-    except crypto.SecretsUnreadable:
-        stored, unreadable = {}, True
-    form = ConnectionForm(request.POST, connection=connection, stored_secrets=stored)
+def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _posted_form(request: HttpRequest, connection: ERPConnection | None) -> ConnectionForm:
+    form = ConnectionForm(request.POST, connection=connection)
     form.is_valid()
-    if unreadable:  # a key was lost: a secret left blank cannot be kept
-        for name in services.connection_secret_names(connection=connection):
-            field = f"config__{name}"
-            if field in form.fields and not request.POST.get(field):
-                form.errors.pop(field, None)  # "required" says less than why
-                form.add_error(
-                    field,
-                    _("The stored value cannot be read with the current keys. Enter it again."),
-                )
-    if request.POST.get("action") == "test":
-        return _dialog_test(request, form, connection)
-    return _dialog_save(request, form, connection)
+    return form
 
 
-def _dialog_test(
-    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
-) -> HttpResponse:
+def _blockers(form: ConnectionForm) -> list[str]:
+    """What keeps a successful test from allowing a save: errors outside the test's fields."""
+    labels = {"users": form.fields["scope"].label, "groups": form.fields["scope"].label}
+    found = []
+    for name, errors in form.errors.items():
+        if name in TEST_FIELDS or name.startswith("config__"):
+            continue
+        field = form.fields.get(name)
+        label = labels.get(name) or (field.label if field is not None else "")
+        for error in errors:
+            found.append(f"{label}: {error}" if label else str(error))
+    return found
+
+
+def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
+    """*Test ERP connection*: the result, the proof and OK's state, all out of band."""
+    form = _posted_form(request, connection)
     testable = form.config is not None and not any(form.has_error(f) for f in TEST_FIELDS)
     if not testable:
-        return _test_refused(request, form)
+        return _errors_response(request, form, template="tested", test_refused=True)
     try:
         outcome = services.connection_test(
             actor=request.user,
@@ -320,29 +385,29 @@ def _dialog_test(
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _test_refused(request, form)
-    response = _errors_response(request, form, outcome=outcome, tested=True)
-    return trigger_client_event(
-        response, "erp:tested", {"succeeded": outcome.result.succeeded}, after="settle"
+        return _errors_response(request, form, template="tested", test_refused=True)
+    blockers = _blockers(form)
+    query = ListQuery.from_params(request.POST)
+    row = None
+    if outcome.of_saved and connection is not None and request.POST.get("row_on_page"):
+        row = selectors.connection_row(pk=connection.pk)
+    return _errors_response(
+        request,
+        form,
+        template="tested",
+        outcome=outcome,
+        blockers=blockers,
+        ok_enabled=outcome.result.succeeded and not form.errors,
+        row=row,
+        query=query,
+        query_string=urlencode(query.params()),
+        list_path=reverse("connections:list"),
+        list_query=f"?{urlencode(query.params())}" if query.params() else "",
     )
 
 
-def _test_refused(request: HttpRequest, form: ConnectionForm) -> HttpResponse:
-    response = _errors_response(request, form, test_refused=True)
-    return trigger_client_event(response, "erp:tested", {"succeeded": False}, after="settle")
-
-
-def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _dialog_save(
-    request: HtmxHttpRequest, form: ConnectionForm, connection: ERPConnection | None
-) -> HttpResponse:
+def _dialog_save(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
+    form = _posted_form(request, connection)
     if form.errors or form.config is None:
         return _errors_response(request, form)
     arguments = form.service_arguments()
@@ -368,21 +433,116 @@ def _dialog_save(
     response = render(request, "connections/list.html#results", _list_context(query))
     response = retarget(response, "#results")
     response = reswap(response, "outerHTML")
-    return trigger_client_event(response, "erp:saved", {"id": saved.pk}, after="settle")
+    return _focus(response, f"#connection-{saved.pk} a.edit-link")
 
 
+def _focus(response: HttpResponse, selector: str = "#results .messages") -> HttpResponse:
+    """After the swap: close an open dialog and put the focus on ``selector`` (or, when it
+    is not on the page, on the list's message)."""
+    return trigger_client_event(response, "erp:focus", {"selector": selector}, after="settle")
+
+
+@require_GET
 @manager_required
 def connection_add(request: HtmxHttpRequest) -> HttpResponse:
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    return _connection_dialog(request, None)
+    return _render_dialog(request, None)
 
 
+@require_POST
+@manager_required
+def connection_add_test(request: HtmxHttpRequest) -> HttpResponse:
+    return _dialog_test(request, None)
+
+
+@require_POST
+@manager_required
+def connection_add_save(request: HtmxHttpRequest) -> HttpResponse:
+    return _dialog_save(request, None)
+
+
+@require_GET
 @manager_required
 def connection_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    return _connection_dialog(request, _connection_or_404(pk))
+    return _render_dialog(request, _connection_or_404(pk))
+
+
+@require_POST
+@manager_required
+def connection_edit_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _dialog_test(request, _connection_or_404(pk))
+
+
+@require_POST
+@manager_required
+def connection_edit_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _dialog_save(request, _connection_or_404(pk))
+
+
+@require_GET
+@manager_required
+def connection_edit_selected(request: HtmxHttpRequest) -> HttpResponse:
+    """*Edit* on the list: the first selected connection's dialog, or a message in the page."""
+    selected = selectors.connections_by_ids(ids=_selected_ids(request), deleted=False).first()
+    query = ListQuery.from_params(request.GET)
+    if selected is None:
+        messages.warning(request, _("Select a connection to edit first."))
+        response = render(request, "connections/list.html#results", _list_context(query))
+        return _focus(reswap(retarget(response, "#results"), "outerHTML"))
+    url = reverse("connections:edit", args=[selected.pk])
+    params = urlencode(query.params())
+    return push_url(_render_dialog(request, selected), f"{url}?{params}" if params else url)
+
+
+@require_GET
+@manager_required
+def connection_delete_confirm(request: HtmxHttpRequest) -> HttpResponse:
+    """The small *Delete* dialog naming the selected connections, or a message in the page."""
+    selected = list(selectors.connections_by_ids(ids=_selected_ids(request), deleted=False))
+    query = ListQuery.from_params(request.GET)
+    if not selected:
+        messages.warning(request, _("Select one or more connections first."))
+        response = render(request, "connections/list.html#results", _list_context(query))
+        return _focus(reswap(retarget(response, "#results"), "outerHTML"))
+    return render(
+        request,
+        "connections/confirm_delete.html",
+        {"connections": selected, "query": query},
+    )
+
+
+@require_GET
+@manager_required
+def connection_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The history of a connection, deleted ones included, as a small dialog."""
+    connection = get_object_or_404(ERPConnection.all_objects.all(), pk=pk)
+    context = {
+        "connection": connection,
+        "history": history.connection_history(connection=connection),
+        "back_url": _list_url(ListQuery.from_params(request.GET)),
+    }
+    if _is_partial(request):
+        return render(request, "connections/history.html#dialog", context)
+    return render(request, "connections/history.html", {**context, "active_tab": "erp"})
+
+
+@require_GET
+@manager_required
+def principal_picks(request: HtmxHttpRequest) -> HttpResponse:
+    """The access dialog's OK: the picked users and groups as chips (``dialog_pick.html``)."""
+    picked = selectors.principals_by_ids(
+        user_ids=_ids(request.GET, "users"), group_ids=_ids(request.GET, "groups")
+    )
+    return render(request, "connections/dialog.html#picked", {"picked": picked})
+
+
+def _ids(params: Any, name: str) -> list[int]:
+    ids = []
+    for raw in params.getlist(name):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    return ids
 
 
 @require_GET
@@ -395,11 +555,7 @@ def connector_fields(request: HtmxHttpRequest) -> HttpResponse:
             connection = ERPConnection.objects.filter(pk=int(request.GET["connection"])).first()
         except ValueError:
             connection = None
-    form = ConnectionForm(
-        connection=connection,
-        stored_secret_names=services.connection_secret_names(connection=connection),
-        connector_key=request.GET.get("connector") or None,
-    )
+    form = ConnectionForm(connection=connection, connector_key=request.GET.get("connector") or None)
     return render(request, "connections/dialog.html#connector_fields", {"form": form})
 
 
@@ -413,25 +569,36 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
     except ValueError:
         page_number = 1
     page = selectors.principal_search(q=q, page=page_number)
+    # The picks so far travel with every search: checked here, hidden inputs for the rest.
+    users, groups = set(_ids(request.GET, "users")), set(_ids(request.GET, "groups"))
+    shown = {(p.kind, p.id) for p in page}
     return render(
         request,
         "connections/dialog.html#principals",
-        {"principals": page, "q": q},
+        {
+            "principals": page,
+            "q": q,
+            "picked": {"user": users, "group": groups},
+            "hidden_users": sorted(u for u in users if ("user", u) not in shown),
+            "hidden_groups": sorted(g for g in groups if ("group", g) not in shown),
+        },
     )
 
 
 @require_POST
 @manager_required
 def connection_test_selected(request: HtmxHttpRequest) -> HttpResponse:
-    """*Test ERP connection* on the selected rows: test each as saved."""
-    for connection in _selection(request, deleted=False):
-        try:
-            result = services.connection_test_saved(actor=request.user, connection=connection)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            break
-        level = messages.SUCCESS if result.succeeded else messages.ERROR
-        messages.add_message(request, level, f"{connection.name}: {result.message}")
+    """*Test ERP connection* on the selected rows: all at once, each as saved."""
+    refused = ""
+    selected = _selection(request, deleted=False)
+    for tested in services.connections_test_saved(actor=request.user, connections=selected):
+        if tested.result is None:
+            refused = tested.refused
+            continue
+        level = messages.SUCCESS if tested.result.succeeded else messages.ERROR
+        messages.add_message(request, level, f"{tested.connection.name}: {tested.result.message}")
+    if refused:
+        messages.error(request, refused)
     return _after_action(request, ListQuery.from_params(request.POST))
 
 

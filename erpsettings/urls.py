@@ -13,3 +13,5 @@ urlpatterns = [
     path("api/quote/<path:rest>", quote_api_not_found),
     path("", include("connections.urls")),
 ]
+
+handler403 = "connections.views.no_access"

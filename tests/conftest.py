@@ -141,3 +141,13 @@ def _clear_rate_limit() -> Any:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _reset_language() -> Any:
+    """A request in Dutch leaves Dutch active in the thread (LocaleMiddleware never resets
+    it); tests that validate forms without a request must not inherit it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

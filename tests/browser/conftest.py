@@ -28,6 +28,8 @@ def log_in(live_server: Any, password: str) -> Callable[[Page, str], None]:
         page.locator("#id_password").fill(password)
         page.locator("form button[type=submit]").click()
         expect(page.locator("#connection-table")).to_be_visible()
+        # htmx (deferred) is set up by "load": a click before that would go unheard.
+        page.wait_for_load_state("load")
 
     return log_in
 
@@ -44,15 +46,27 @@ def browser_context_args(browser_context_args: dict[str, Any], language: str) ->
 
 
 @pytest.fixture(autouse=True)
-def no_csp_violations(page: Page) -> Any:
-    """Every browser test runs with the Content-Security-Policy on: anything the policy
-    blocks (an inline script, style or handler) fails the test."""
-    violations: list[str] = []
+def no_console_errors(page: Page) -> Any:
+    """Every browser test fails on a console error or an uncaught exception in the page
+    (a 404 favicon, an htmx oobErrorNoTarget, a CSP refusal, a script error...)."""
+    errors: list[str] = []
     page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
     )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def no_native_boxes(page: Page) -> Any:
+    """alert(), confirm() and prompt() are never used: a native box fails the test."""
+    boxes: list[str] = []
+
+    def refuse(dialog: Any) -> None:
+        boxes.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
     yield
-    assert not violations, violations
+    assert not boxes, f"native boxes: {boxes}"

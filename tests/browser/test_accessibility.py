@@ -94,3 +94,55 @@ def test_the_connection_dialog_is_accessible(
     expect(access).to_be_hidden()
     expect(dialog.locator("#picked .pick")).to_have_count(1)
     assert_accessible(page)
+
+
+def test_the_delete_confirmation_and_history_dialogs_are_accessible(
+    page: Page, log_in, manager, make_connection, language
+):
+    from connections import services
+
+    north = make_connection("North ERP")
+    gone = make_connection("Old ERP")
+    services.connection_delete(actor=manager, connection=gone)
+    log_in(page, "manager")
+    page.locator(f"#connection-{north.pk} input[name=ids]").check()
+    page.locator("#delete-button").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    page.locator("#show-deleted").check()
+    page.locator(f"#connection-{gone.pk} .history-button").click()
+    expect(page.locator("#history-dialog")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_edit_dialog_with_its_history_is_accessible(
+    page: Page, log_in, manager, make_connection, language
+):
+    connection = make_connection("North ERP")
+    log_in(page, "manager")
+    page.locator(f"#connection-{connection.pk} a.edit-link").click()
+    dialog = page.locator("#connection-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#dialog-history summary").click()
+    assert_accessible(page)
+
+
+def test_the_other_pages_are_accessible(
+    page: Page, log_in, manager, live_server, make_user, password, language
+):
+    log_in(page, "manager")
+    for path in [
+        "/settings/quote-sync/quote-connectors/",
+        "/settings/quote-sync/sync-connections/",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        assert_accessible(page)
+    page.context.clear_cookies()
+    make_user("anna")
+    page.goto(f"{live_server.url}/accounts/login/?next=/settings/quote-sync/erp-connections/")
+    page.locator("#id_username").fill("anna")
+    page.locator("#id_password").fill(password)
+    page.locator("form button[type=submit]").click()
+    expect(page.locator(".no-access")).to_be_visible()
+    assert_accessible(page)

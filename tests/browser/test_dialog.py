@@ -149,19 +149,14 @@ def test_add_with_a_successful_test_saves_and_shows_the_row(
     held: list[Any] = []
 
     def hold_test(route: Any) -> None:
-        if route.request.method == "POST" and "action=test" in (route.request.post_data or ""):
-            held.append(route)
-        else:
-            route.continue_()
+        held.append(route)
 
-    page.route("**/erp-connections/add/", hold_test)
+    page.route("**/erp-connections/add/test/", hold_test)
     dialog.get_by_role("button", name=labels["test"]).click()
     result = dialog.locator("#test-result")
-    testing_text = dialog.get_attribute("data-testing-text")
-    assert testing_text
-    expect(result).to_have_text(testing_text)
-    if language == "en":
-        assert testing_text == "Testing..."
+    progress = result.locator(".test-progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_have_text({"en": "Testing...", "nl": "Bezig met testen..."}[language])
     expect(ok).to_be_disabled()
     assert len(held) == 1
     held[0].continue_()
@@ -180,7 +175,7 @@ def test_add_with_a_successful_test_saves_and_shows_the_row(
     expect(technical).to_be_visible()
     expect(technical).not_to_be_empty()
     expect(ok).to_be_enabled()
-    page.unroute("**/erp-connections/add/")
+    page.unroute("**/erp-connections/add/test/")
 
     ok.click()
     expect(dialog).to_be_hidden()
@@ -229,19 +224,26 @@ def test_a_change_after_a_successful_test_disables_ok(
     expect(run_test(dialog, labels)).to_have_class(re.compile(r"\bstatus-ok\b"))
     expect(ok).to_be_enabled()
 
+    # Fields the test does not depend on leave OK and the result as they are.
+    dialog.get_by_label("Description", exact=True).fill("Only words")
+    expect(ok).to_be_enabled()
+    result = dialog.locator("#test-result")
+    outdated = result.locator(".test-outdated")
+    expect(outdated).to_be_hidden()
+
     timeout = dialog.get_by_label("Timeout (seconds)")
     timeout.fill("11")
     expect(ok).to_be_disabled()
-    timeout.fill("10")  # exactly the tested values again
+    expect(outdated).to_be_visible()
+    expect(outdated).to_have_text("The values changed since this test. Test again.")
+    timeout.fill("10")  # the tested values again: still a new test, the server decides
+    expect(ok).to_be_disabled()
+    expect(run_test(dialog, labels)).to_have_class(re.compile(r"\bstatus-ok\b"))
+    expect(outdated).to_be_hidden()
     expect(ok).to_be_enabled()
     dialog.get_by_label("Verify TLS certificates").uncheck()
     expect(ok).to_be_disabled()
-    dialog.get_by_label("Verify TLS certificates").check()
-    expect(ok).to_be_enabled()
-
-    # Fields the test does not depend on leave OK as it is.
-    dialog.get_by_label("Description", exact=True).fill("Only words")
-    expect(ok).to_be_enabled()
+    expect(outdated).to_be_visible()
 
 
 @english_only
@@ -477,7 +479,11 @@ def test_test_runs_while_fields_outside_the_test_are_incomplete(
     result = dialog.locator("#test-result")
     expect(result).to_have_class(re.compile(r"\bstatus-"))  # finished, one way or another
     assert "status-ok" in (result.get_attribute("class") or ""), result.inner_text()
-    expect(ok_button(dialog, labels)).to_be_enabled()
+    # The connection works, but the name or the scope keeps it from being saved: both say so.
+    expect(result.locator(".test-blockers")).to_contain_text("it cannot be saved yet")
+    field = "#error-name" if problem == "empty name" else "#error-scope"
+    expect(dialog.locator(field)).not_to_be_empty()
+    expect(ok_button(dialog, labels)).to_be_disabled()
 
 
 # --- the sync connection select ------------------------------------------------------------

@@ -43,8 +43,11 @@ def test_delete_then_restore_a_connection(page: Page, log_in, manager, make_conn
     expect(rows).to_have_count(2)
 
     page.locator(f"#connection-{doomed.pk} input[name=ids]").check()
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=labels["delete"], exact=True).click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name=labels["delete"], exact=True).click()
+    expect(confirm).to_have_count(0)
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Keep me")
     assert ERPConnection.all_objects.get(pk=doomed.pk).deleted_at is not None
@@ -91,8 +94,8 @@ def test_sorting_and_deleting_replace_the_list_without_nesting_it(
     expect(page).to_have_url(re.compile(r"sort=-name"))
     expect(page.locator("#connection-table tbody tr.connection-row").first).to_contain_text("Beta")
     page.locator(f"#connection-{doomed.pk} input[name=ids]").check()
-    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#delete-button").click()
+    page.locator("#confirm-delete").click()
     expect(page.locator("#connection-table tbody tr.connection-row")).to_have_count(1)
     assert page.locator("#results").count() == 1
     assert page.locator("#connection-table").count() == 1

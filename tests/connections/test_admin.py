@@ -157,3 +157,67 @@ def test_the_admin_refuses_a_name_taken_in_another_case(admin_client, make_conne
     response = admin_client.post(url, change_form(name="ÉCOLE"))
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
+
+
+def test_the_admin_delete_confirmation_names_only_the_connection(admin_client, make_connection):
+    from connections import services
+
+    connection = make_connection("Doomed")
+    services.event_record(connection=connection, actor=None, action="change", changes={})
+    html = admin_client.get(
+        f"/admin/connections/erpconnection/{connection.pk}/delete/"
+    ).content.decode()
+    assert "History:" not in html and "history entr" not in html
+    assert "soft delete" in html and "its history are kept" in html
+
+
+def test_the_admin_shows_labels_and_full_names(admin_client, make_connection, manager):
+    from connections import services
+
+    manager.first_name, manager.last_name = "Mia", "Manager"
+    manager.save()
+    connection = make_connection("Shown")
+    services.connection_delete(actor=manager, connection=connection)
+    html = admin_client.get("/admin/connections/erpconnection/").content.decode()
+    assert "REST/JSON ERP" in html and "Mia Manager" in html
+    assert '<td class="field-connector_display">rest_json' not in html
+    assert html.count(">All</a>") == 4  # Deleted, Availability, Quote connector, Scope: one each
+    assert "Everyone (scope All)" in html
+
+
+def test_the_restore_action_leaves_a_log_entry(support_client, make_connection, manager):
+    from django.contrib.admin.models import LogEntry
+
+    from connections import services
+
+    connection = make_connection("Back")
+    services.connection_delete(actor=manager, connection=connection)
+    support_client.post(
+        "/admin/connections/erpconnection/",
+        {"action": "restore_selected", "_selected_action": [connection.pk]},
+    )
+    entry = LogEntry.objects.get(object_id=str(connection.pk))
+    assert entry.get_change_message() == "Restored."
+    history = support_client.get(
+        f"/admin/connections/erpconnection/{connection.pk}/history/"
+    ).content.decode()
+    assert "Restored." in history and "History of the connection" in history
+
+
+def test_the_history_button_of_a_connection_made_in_the_dialog_shows_its_history(
+    support_client, make_connection, manager
+):
+    from connections import services
+
+    connection = make_connection("Made in the dialog")
+    services.event_record(
+        connection=connection,
+        actor=manager,
+        action="create",
+        changes={"name": connection.name, "connector": "rest_json"},
+    )
+    html = support_client.get(
+        f"/admin/connections/erpconnection/{connection.pk}/history/"
+    ).content.decode()
+    assert "have a change history" not in html
+    assert "Created" in html and "Quote connector: REST/JSON ERP" in html

@@ -46,13 +46,48 @@ def test_test_erp_connection_exits_0_and_prints_the_result(demo_data):
 
 
 def test_test_erp_connection_exits_1_on_failure(demo_data, settings):
-    settings.ERP_ALLOW_PRIVATE_NETWORKS = False
+    demo = ERPConnection.objects.get(name="Demo ERP")
+    demo.config = {**demo.config, "base_url": "http://127.0.0.1:9/"}  # the discard port: closed
+    demo.save()
     out = StringIO()
     with pytest.raises(SystemExit) as exited:
         call_command("test_erp_connection", "Demo ERP", stdout=out)
     assert exited.value.code == 1
-    assert "address_not_allowed" in out.getvalue()
+    assert "Status:      error" in out.getvalue()
     assert "demo-token" not in out.getvalue()
+    demo.refresh_from_db()
+    assert demo.last_test_status == "error"  # a real failure is recorded
+
+
+def test_a_run_refused_by_the_address_rules_explains_and_is_not_recorded(demo_data, settings):
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = False
+    demo = ERPConnection.objects.get(name="Demo ERP")
+    before = (demo.last_test_at, demo.last_test_status, demo.events.count())
+    with pytest.raises(CommandError) as refused:
+        call_command("test_erp_connection", "Demo ERP", stdout=StringIO())
+    message = str(refused.value)
+    assert "ERP_ALLOW_PRIVATE_NETWORKS=true" in message
+    assert 'manage.py test_erp_connection "Demo ERP"' in message
+    assert "not recorded" in message
+    demo.refresh_from_db()
+    assert (demo.last_test_at, demo.last_test_status, demo.events.count()) == before
+
+
+def test_a_run_without_secret_keys_says_what_is_missing(demo_data, settings):
+    settings.ERP_SECRET_KEYS = []
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="ERP_SECRET_KEYS is not set") as refused:
+        call_command("test_erp_connection", "Demo ERP", stdout=StringIO())
+    assert "DEBUG=true ERP_ALLOW_PRIVATE_NETWORKS=true" in str(refused.value)
+
+
+def test_a_run_with_the_wrong_keys_is_not_recorded(demo_data, settings):
+    settings.ERP_SECRET_KEYS = ["another-key-that-never-encrypted-these-secrets"]
+    demo = ERPConnection.objects.get(name="Demo ERP")
+    events = demo.events.count()
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("test_erp_connection", "Demo ERP", stdout=StringIO())
+    assert demo.events.count() == events
 
 
 def test_test_erp_connection_refuses_an_unknown_or_deleted_name(demo_data):

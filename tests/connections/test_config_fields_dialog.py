@@ -269,9 +269,9 @@ def test_the_migration_runs_on_the_next_edit_and_is_recorded(manager_client, mak
         "config__base_url": "https://erp.example.com/",
         "config__valid_from": "",
         "description": "",
-        "action": "save",
     }
-    response = manager_client.post(edit_url(connection), values, headers=HTMX)
+    save_url = reverse("connections:edit_save", args=[connection.pk])
+    response = manager_client.post(save_url, values, headers=HTMX)
     assert response.status_code == 200
     connection.refresh_from_db()
     assert connection.config_version == 2

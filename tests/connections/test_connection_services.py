@@ -129,7 +129,9 @@ def test_a_failed_test_gives_no_proof(manager, settings):
 def test_the_proof_holds_no_configuration_value(tested):
     _config, proof = tested()
     payload = signing.loads(proof, salt="connections.test-proof")
-    assert set(payload) == {"fp", "u", "c", "v", "n"}
+    # The fingerprint, who and for which connection and version, a single-use nonce, and
+    # the test itself (when, status and the user message): never a configuration value.
+    assert set(payload) == {"fp", "u", "c", "v", "n", "t", "s", "m"}
     assert "demo-token" not in proof and "127.0.0.1" not in proof
 
 
@@ -352,7 +354,7 @@ def test_an_edit_of_a_connection_deleted_meanwhile_is_refused(manager, tested):
     stored = ERPConnection.all_objects.get(pk=connection.pk)
     assert stored.deleted_at is not None and stored.description == ""
     actions = list(stored.events.order_by("pk").values_list("action", flat=True))
-    assert actions == ["create", "delete"]
+    assert actions == ["create", "test", "delete"]  # the create records the test it allowed
 
 
 def test_an_edit_writes_only_the_fields_it_changes(manager, tested):
@@ -376,6 +378,89 @@ def test_a_delete_and_a_restore_of_stale_copies_are_recorded_once(manager, make_
         services.connection_restore(actor=manager, connection=copy)
     actions = list(connection.events.values_list("action", flat=True))
     assert sorted(actions) == ["delete", "restore"]
+
+
+# --- the honest last test (issue 12, point 1) ----------------------------------------------
+
+
+def test_the_test_that_allowed_a_create_becomes_its_last_test(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    connection.refresh_from_db()
+    assert connection.last_test_status == "ok"
+    assert connection.last_test_by == manager
+    assert connection.last_test_message.startswith("Connection OK")
+    assert connection.last_test_at is not None
+    test_event = connection.events.get(action=ConnectionEvent.Action.TEST)
+    assert test_event.at == connection.last_test_at
+    assert test_event.changes["status"] == "ok"
+
+
+def test_the_test_that_allowed_an_update_becomes_its_last_test(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    ERPConnection.objects.filter(pk=connection.pk).update(last_test_status="error")
+    connection.refresh_from_db()
+    changed = config.model_copy(update={"timeout": 7})
+    _config, new_proof = tested(changed, connection=connection)
+    connection.refresh_from_db()
+    assert connection.last_test_status == "error"  # the test of changes did not touch it
+    services.connection_update(
+        actor=manager,
+        connection=connection,
+        name=connection.name,
+        connector_key="rest_json",
+        config=changed,
+        proof=new_proof,
+    )
+    connection.refresh_from_db()
+    assert connection.last_test_status == "ok" and connection.last_test_by == manager
+
+
+def test_a_test_of_unsaved_values_is_history_only(manager, tested, make_user):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    before = ERPConnection.objects.values("last_test_at", "last_test_status").get(pk=connection.pk)
+    other = make_user("other", staff=True, manage=True)
+    tested(config.model_copy(update={"timeout": 7}), actor=other, connection=connection)
+    after = ERPConnection.objects.values("last_test_at", "last_test_status").get(pk=connection.pk)
+    assert after == before
+    event = connection.events.filter(action=ConnectionEvent.Action.TEST).first()
+    assert event.actor == other and event.changes["unsaved"] is True
+
+
+def test_a_test_of_the_saved_values_in_the_dialog_updates_the_row(manager, tested, make_user):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    other = make_user("other", staff=True, manage=True)
+    outcome = services.connection_test(
+        actor=other, connector_key="rest_json", config=config, connection=connection
+    )
+    assert outcome.of_saved
+    connection.refresh_from_db()
+    assert connection.last_test_by == other
+
+
+def test_a_run_refused_by_the_environment_is_not_recorded(manager, tested, settings):
+    config, proof = tested()
+    connection = create(manager, config, proof)
+    ERPConnection.objects.filter(pk=connection.pk).update(last_test_status="ok")
+    settings.ERP_ALLOW_PRIVATE_NETWORKS = False
+    events = connection.events.count()
+    with pytest.raises(services.TestRefusedByEnvironment):
+        services.connection_test_saved(
+            actor=manager, connection=connection, record_environment_refusal=False
+        )
+    connection.refresh_from_db()
+    assert connection.last_test_status == "ok" and connection.events.count() == events
+
+
+def test_a_taken_name_is_found_regardless_of_case(manager, tested):
+    config, proof = tested()
+    connection = create(manager, config, proof, name="Main ERP")
+    assert services.connection_name_taken(name="main erp", connection=None)
+    assert not services.connection_name_taken(name="MAIN ERP", connection=connection)
+    assert not services.connection_name_taken(name="Other", connection=None)
 
 
 def test_saving_newly_tested_values_makes_an_unavailable_connection_available(

@@ -25,13 +25,39 @@ def test_anonymous_user_is_sent_to_login(client):
 
 def test_non_staff_user_is_refused(client, make_user):
     client.force_login(make_user("sales", manage=True))
-    assert client.get(LIST_URL).status_code == 403
+    assert client.get(LIST_URL).url == reverse("connections:no_access")
+    assert client.get(LIST_URL, headers={"HX-Request": "true"}).status_code == 403
 
 
 def test_staff_user_without_the_permission_is_refused(client, make_user):
     client.force_login(make_user("clerk", staff=True))
-    assert client.get(LIST_URL).status_code == 403
+    assert client.get(LIST_URL).url == reverse("connections:no_access")
     assert client.post(reverse("connections:delete"), {"ids": [1]}).status_code == 403
+
+
+def test_a_user_without_access_gets_a_friendly_page(client, make_user, manager):
+    manager.first_name, manager.last_name, manager.email = "Mia", "Manager", "mia@example.com"
+    manager.save()
+    client.force_login(make_user("sales"))
+    response = client.get(LIST_URL, follow=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert client.post(reverse("connections:delete")).status_code == 403
+    assert "No access to these settings" in html
+    assert "You are logged in as sales" in html
+    assert "Mia Manager" in html and "mailto:mia@example.com" in html
+    assert 'action="/accounts/logout/"' in html
+
+
+def test_the_friendly_page_is_in_dutch(client, make_user):
+    client.force_login(make_user("sales"))
+    html = client.get(LIST_URL, headers={"Accept-Language": "nl"}, follow=True).content.decode()
+    assert "Geen toegang tot deze instellingen" in html
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response.url.endswith("favicon.svg")
 
 
 def test_login_page_uses_djangos_login_view(client, manager, password):
@@ -127,13 +153,34 @@ def test_sync_connections_tab_lists_sync_connections(manager_client):
 
     SyncConnection.objects.create(name="Nightly", sync_connector="erp_sync")
     html = manager_client.get(reverse("connections:sync_connections")).content.decode()
-    assert "Nightly" in html and "erp_sync" in html
+    assert "Nightly" in html and "ERP synchronisation" in html and "erp_sync" not in html
 
 
 def test_available_quote_connectors_tab_lists_connectors_and_failed_plugins(manager_client):
     html = manager_client.get(reverse("connections:quote_connectors")).content.decode()
     for text in ["REST/JSON ERP", "Built-in product register", "Tryton ERP", "Base URL"]:
         assert text in html
-    assert "price_lists" in html
+    assert "price_lists" not in html and "Price lists" in html  # capabilities in words
     # The example package's deliberately broken entry point is shown, not fatal.
     assert "example_broken" in html and "Unavailable" in html
+
+
+def test_available_quote_connectors_are_written_for_administrators(manager_client):
+    html = manager_client.get(reverse("connections:quote_connectors")).content.decode()
+    assert "Choice: Half up, Half even, Down" in html
+    assert "<td>Password</td>" in html and "<td>Whole number</td>" in html
+    assert "half_up" not in html and "<td>True</td>" not in html
+    assert '<code class="muted">rest_json</code>' not in html
+
+
+def test_available_quote_connectors_in_dutch(manager_client):
+    html = manager_client.get(
+        reverse("connections:quote_connectors"), headers={"Accept-Language": "nl"}
+    ).content.decode()
+    assert "Prijslijsten" in html and "<td>Wachtwoord</td>" in html and "Keuze:" in html
+
+
+def test_the_friendly_page_links_to_the_quote_side(client, make_user):
+    client.force_login(make_user("sales"))
+    html = client.get(reverse("connections:no_access")).content.decode()
+    assert 'href="/quote/"' in html and "Go to my quotes" in html

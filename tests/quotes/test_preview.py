@@ -50,7 +50,9 @@ def test_the_preview_says_why_a_connection_is_missing(setup):
 
 
 def test_the_preview_page_needs_the_manage_permission(sales_client):
-    assert sales_client.get(PREVIEW).status_code == 403
+    # A page load is sent to the friendly no-access page; an htmx request is refused.
+    assert sales_client.get(PREVIEW).url == "/settings/no-access/"
+    assert sales_client.get(PREVIEW, headers={"HX-Request": "true"}).status_code == 403
 
 
 def test_the_preview_dialog_and_result(manager_client, setup):

@@ -6,6 +6,7 @@ import unicodedata
 
 import connections.names
 from django.contrib.auth.management import create_permissions
+import django.db.models.functions.text
 from django.db import migrations, models
 from django.db.models import Q
 
@@ -71,7 +72,7 @@ def grant_support_sync_connections(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0005_availability"),
+        ("connections", "0007_postgresql_search_indexes"),
         ("axes", "0010_accessattemptexpiration"),
     ]
 
@@ -136,4 +137,14 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(grant_support_sync_connections, migrations.RunPython.noop),
+        # The live list's sort and count, which the old unique constraint on lower(name)
+        # used to serve.
+        migrations.AddIndex(
+            model_name="erpconnection",
+            index=models.Index(
+                django.db.models.functions.text.Lower("name"),
+                condition=models.Q(("deleted_at__isnull", True)),
+                name="erp_connection_live_name",
+            ),
+        ),
     ]

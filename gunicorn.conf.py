@@ -1,0 +1,36 @@
+"""Gunicorn as deployed: ``gunicorn -c gunicorn.conf.py erpsettings.wsgi``.
+
+The worker model was chosen by measurement (``make bench``, see README and
+docs/benchmarks.md): a *Test ERP connection* waits on the ERP for up to its timeout, so
+with sync workers two administrators testing a dead ERP stall every page. Threaded
+workers keep serving pages while some threads wait on ERPs.
+
+Every value can be overridden on the command line (``--workers 4``) or with
+``GUNICORN_CMD_ARGS``; the two sizes also with ``WEB_CONCURRENCY`` and ``GUNICORN_THREADS``.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# gthread: each worker process serves ``threads`` requests at once; a request waiting on a
+# dead ERP holds one thread, not the whole worker.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+# A worker takes no more connections than it has threads, so a burst of waiting tests
+# cannot queue a page behind them in one worker while the other has threads free.
+worker_connections = threads
+keepalive = 0  # so every connection slot is a thread (behind a proxy this costs nothing)
+
+# Longer than the longest connector timeout (60 s per ERP call, connectors.support): a test
+# against a hanging ERP ends in its own "no answer" message, never in a killed worker and an
+# HTTP 500. (A gthread worker's heartbeat does not stop while a thread waits; this also
+# covers ``--worker-class sync``.)
+timeout = 130
+graceful_timeout = 70  # a restart lets running tests finish
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # e.g. "-" for stdout; off by default
+errorlog = "-"
