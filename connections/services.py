@@ -217,16 +217,12 @@ def connection_saved_fingerprint(*, connection: ERPConnection | None) -> str:
 
 
 def connection_name_taken(*, name: str, connection: ERPConnection | None) -> bool:
-    """Whether another live connection already has this name (the model's constraint)."""
-    candidate = ERPConnection(name=name.strip())
+    """Whether another live connection already has this name, by its normalised key (the
+    model's constraint)."""
+    taken = ERPConnection.objects.filter(name_key=name_key(name))
     if connection is not None:
-        candidate.pk = connection.pk
-        candidate._state.adding = False
-    try:
-        candidate.validate_constraints()
-    except ValidationError:
-        return True
-    return False
+        taken = taken.exclude(pk=connection.pk)
+    return taken.exists()
 
 
 def _origin(url: Any) -> tuple[str, str, int | None] | None:

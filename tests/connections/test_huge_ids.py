@@ -41,24 +41,27 @@ def test_a_huge_id_beside_a_real_one_acts_on_the_real_one(manager_client, make_c
 def test_a_huge_user_or_group_id_on_add_is_an_invalid_choice(manager_client, demo_erp, field, huge):
     values = rest_values(demo_erp, scope="specific", **{field: huge})
     for action in ("test", "save"):
-        response = manager_client.post(ADD_URL, {**values, "action": action}, headers=HTMX)
+        response = manager_client.post(f"{ADD_URL}{action}/", values, headers=HTMX)
         assert response.status_code == 200
         assert "Select a valid choice" in response.content.decode()
     assert not ERPConnection.all_objects.exists()
 
 
 def test_a_huge_sync_connection_id_is_an_invalid_choice(manager_client, demo_erp):
-    values = rest_values(demo_erp, sync_connection=HUGE, action="test")
-    response = manager_client.post(ADD_URL, values, headers=HTMX)
+    values = rest_values(demo_erp, sync_connection=HUGE)
+    response = manager_client.post(f"{ADD_URL}test/", values, headers=HTMX)
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
 
 
 @pytest.mark.parametrize("huge", [HUGE, BEYOND_INT32])
 def test_editing_a_huge_id_is_not_found(manager_client, huge):
-    url = f"/settings/quote-sync/erp-connections/{huge}/edit/"
-    assert manager_client.get(url, headers=HTMX).status_code == 404
-    assert manager_client.post(url, {"name": "x"}, headers=HTMX).status_code == 404
+    base = f"/settings/quote-sync/erp-connections/{huge}"
+    assert manager_client.get(f"{base}/edit/", headers=HTMX).status_code == 404
+    assert manager_client.get(f"{base}/history/", headers=HTMX).status_code == 404
+    for action in ("test", "save"):
+        response = manager_client.post(f"{base}/{action}/", {"name": "x"}, headers=HTMX)
+        assert response.status_code == 404
 
 
 def test_connector_fields_with_a_huge_connection_id_shows_fresh_fields(manager_client):
