@@ -12,7 +12,7 @@ from erpsettings.settings import STORAGES
 ROOT_URLCONF = "erpsettings.bench_urls"
 
 # The benchmark sends hundreds of tests a minute from one user.
-ERP_TESTS_PER_MINUTE = 1_000_000
+ERP_TESTS_PER_MINUTE = None
 
 # The in-process client that counts queries talks to "testserver".
 ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
