@@ -814,18 +814,6 @@ def connection_create(
     return connection
 
 
-def _fingerprint_of(connection: ERPConnection) -> str:
-    """The fingerprint of a saved connection's configuration ("" when it cannot be read)."""
-    try:
-        return config_fingerprint(
-            connector_key=connection.connector_key,
-            config=connection_config(connection=connection),
-            sync_connection_id=connection.sync_connection_id,
-        )
-    except (registry.UnknownConnector, PydanticValidationError, crypto.SecretsUnreadable):
-        return ""
-
-
 def _configuration_of(connection: ERPConnection) -> tuple[Any, ...]:
     return (
         connection.connector_key,
@@ -888,9 +876,9 @@ def connection_update(
         sync_connection_id=sync_connection.pk if sync_connection else None,
     )
     # The configuration (connector, sync connection, values, secrets) changes as a whole.
-    config_changed = new_fingerprint != _fingerprint_of(connection)
+    config_changed = new_fingerprint != connection_saved_fingerprint(connection=connection)
     if config_changed and _configuration_of(locked) != _configuration_of(connection):
-        config_changed = new_fingerprint != _fingerprint_of(locked)
+        config_changed = new_fingerprint != connection_saved_fingerprint(connection=locked)
     changed_secrets: list[str] = []
     configuration = None
     # A configuration saved under an older config_version is saved in the current shape

@@ -143,6 +143,12 @@ def _sort_state(query: ListQuery, key: str) -> str:
     return "descending" if query.descending else "ascending"
 
 
+def _list_query(query: ListQuery) -> str:
+    """The list's state as a query string ("?q=..."), or "" when nothing is set."""
+    params = query.params()
+    return f"?{urlencode(params)}" if params else ""
+
+
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
     return {
@@ -156,7 +162,7 @@ def _list_context(query: ListQuery) -> dict[str, Any]:
         "sort_state": {key: _sort_state(query, key) for key in selectors.SORTS},
         "previous_page": page.number - 1 if page.number > 2 else None,
         "query_string": urlencode(query.params()),
-        "list_query": f"?{urlencode(query.params())}" if query.params() else "",
+        "list_query": _list_query(query),
         "active_tab": "erp",
     }
 
@@ -402,7 +408,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         query=query,
         query_string=urlencode(query.params()),
         list_path=reverse("connections:list"),
-        list_query=f"?{urlencode(query.params())}" if query.params() else "",
+        list_query=_list_query(query),
     )
 
 
