@@ -7,16 +7,19 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
+from django.db import connection as db_connection
 from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Lower
@@ -221,24 +224,22 @@ def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page
     """Groups then users matching ``q`` (group name; user name, username or e-mail).
 
     Paginated in the database, so thousands of users stay usable: one count and one page
-    query per kind.
+    query per kind (the users' page is read in the order of an index, migration 0009).
     """
     from django.contrib.auth.models import Group
-    from django.db.models import Q
 
     groups = Group.objects.none() if users_only else Group.objects.order_by(Lower("name"))
-    users = get_user_model().objects.filter(is_active=True).order_by(Lower("username"))
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by(Lower("username"))
+        .only("pk", "username", "first_name", "last_name", "email")
+    )
     if q:
         groups = groups.filter(name__icontains=q)
-        terms = Q()
-        for word in q.split():
-            terms &= (
-                Q(username__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-            )
-        users = users.filter(terms)
+        users = users.alias(search_text=USER_SEARCH_TEXT).filter(
+            *[_user_matches(word) for word in q.split()]
+        )
     # Django documents object_list as any "sliceable object with a count() or __len__()
     # method", and Paginator only slices and counts it; django-stubs' _SupportsPagination
     # protocol also demands int indexing and iteration, which this sequence does not need.
@@ -247,6 +248,36 @@ def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page
         PRINCIPALS_PER_PAGE,
     )
     return paginator.get_page(page)
+
+
+# The four searched columns as one text: a word (no whitespace in it) is in one of them
+# exactly when it is in this text.
+USER_SEARCH_TEXT = Func(
+    F("username"),
+    F("first_name"),
+    F("last_name"),
+    F("email"),
+    template="(%(expressions)s)",
+    arg_joiner=" || ' ' || ",
+    output_field=TextField(),
+)
+
+
+def _user_matches(word: str) -> Q:
+    """Users whose username, first name, last name or e-mail contains ``word``, any case
+    (on a queryset with the ``search_text`` alias)."""
+    if db_connection.vendor == "postgresql":
+        # UPPER(search_text) LIKE UPPER('%word%'): the trigram index of migration 0009
+        # holds that expression. The four LIKEs below made PostgreSQL scan the table
+        # (5 ms at 5,000 users, against 0.6 ms through the index).
+        return Q(search_text__icontains=word)
+    # SQLite has no such index, and its LIKE on the joined text is three times slower.
+    return (
+        Q(username__icontains=word)
+        | Q(first_name__icontains=word)
+        | Q(last_name__icontains=word)
+        | Q(email__icontains=word)
+    )
 
 
 class _PrincipalSequence:

@@ -70,3 +70,58 @@ def test_list_query_ignores_bad_parameters():
 def test_list_query_round_trips_through_parameters():
     query = ListQuery(q="erp", sort="tested", descending=True, deleted=True, page=3)
     assert ListQuery.from_params(query.params()) == query
+
+
+def principal_labels(q, page=1, **kwargs):
+    return [p.label for p in selectors.principal_search(q=q, page=page, **kwargs)]
+
+
+def test_principal_search_finds_a_word_in_any_user_column_in_any_case(make_user):
+    make_user("ivisser", first_name="Iris", last_name="Jansen", email="iris@noord.example")
+    make_user("jan.smit", first_name="Bram", last_name="Smit", email="b@example.com")
+    make_user("other", first_name="Eva", last_name="Bos", email="eva@zuid.example")
+    assert principal_labels("JANSEN") == ["Iris Jansen"]  # last name
+    assert principal_labels("noord") == ["Iris Jansen"]  # e-mail
+    assert principal_labels("Jan") == ["Iris Jansen", "Bram Smit"]  # username too
+    assert principal_labels("eva") == ["Eva Bos"]  # first name
+
+
+def test_principal_search_needs_every_word_and_no_word_spans_two_columns(make_user):
+    make_user("u1", first_name="Jan", last_name="Sen")
+    make_user("u2", first_name="Jan", last_name="Jansen")
+    assert principal_labels("jan sen") == ["Jan Sen", "Jan Jansen"]
+    assert principal_labels("jansen") == ["Jan Jansen"]  # not "Jan" + "Sen"
+    assert principal_labels("jan bos") == []
+
+
+def test_principal_search_orders_users_by_username_across_pages(make_user):
+    for i in reversed(range(45)):
+        make_user(f"User{i:02d}", first_name="Anna")
+    page = selectors.principal_search(q="anna", page=3, users_only=True)
+    assert [p.detail for p in page] == [f"User{i:02d}" for i in range(40, 45)]
+    assert page.paginator.count == 45
+
+
+def test_principal_search_reads_a_page_in_three_queries(make_user, django_assert_num_queries):
+    Group.objects.create(name="Jansen family")
+    for i in range(25):
+        make_user(f"user{i:02d}", last_name="Jansen")
+    with django_assert_num_queries(3):  # groups: count and page; users: count and page
+        page = selectors.principal_search(q="jansen", page=2)
+        assert len(list(page)) == 6
+    with django_assert_num_queries(4):
+        assert len(list(selectors.principal_search(q="jansen"))) == 20
+
+
+def test_the_user_search_indexes_exist(django_db_setup):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'auth_user'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'auth_user'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert "auth_user_username_lower" in names
+    if connection.vendor == "postgresql":
+        assert "auth_user_search_trgm" in names
