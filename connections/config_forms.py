@@ -34,6 +34,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -424,6 +425,15 @@ class ConfigItem:
     field: forms.BoundField
     spec: FieldSpec
     hidden: bool
+
+    @cached_property
+    def layout(self) -> str:
+        """How the block lays the field out: "checkbox" (the box inside its label),
+        "static" (a text, no input) or "input"."""
+        widget = self.field.field.widget
+        if getattr(widget, "is_static_text", False):
+            return "static"
+        return "checkbox" if getattr(widget, "input_type", "") == "checkbox" else "input"
 
     @property
     def visible_when(self) -> str:

@@ -89,9 +89,13 @@ class _Names:
             for ids in changes.get("groups") or []:
                 group_ids.update(i for i in ids if isinstance(i, int))
             sync_ids.update(i for i in changes.get("sync_connection") or [] if isinstance(i, int))
-        self.users = {u.pk: person(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
-        self.groups = {g.pk: g.name for g in Group.objects.filter(pk__in=group_ids)}
-        self.syncs = {s.pk: s.name for s in SyncConnection.all_objects.filter(pk__in=sync_ids)}
+        # Most batches name nobody: no query then (even an empty IN costs its compilation).
+        users = get_user_model().objects.filter(pk__in=user_ids) if user_ids else []
+        groups = Group.objects.filter(pk__in=group_ids) if group_ids else []
+        syncs = SyncConnection.all_objects.filter(pk__in=sync_ids) if sync_ids else []
+        self.users = {u.pk: person(u) for u in users}
+        self.groups = {g.pk: g.name for g in groups}
+        self.syncs = {s.pk: s.name for s in syncs}
 
 
 def _connector_label(key: Any) -> str:

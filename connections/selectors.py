@@ -219,6 +219,11 @@ class Principal:
     label: str
     detail: str
 
+    @property
+    def field(self) -> str:
+        """The form field (and query parameter) that carries it: "users" or "groups"."""
+        return f"{self.kind}s"
+
 
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
     """Groups then users matching ``q`` (group name; user name, username or e-mail).

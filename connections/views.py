@@ -534,7 +534,7 @@ def connection_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @manager_required
 def principal_picks(request: HtmxHttpRequest) -> HttpResponse:
-    """The access dialog's OK: the picked users and groups as chips (``dialog_pick.html``)."""
+    """The access dialog's OK: the picked users and groups as chips (``dialog.html#picked``)."""
     picked = selectors.principals_by_ids(
         user_ids=_ids(request.GET, "users"), group_ids=_ids(request.GET, "groups")
     )
