@@ -20,6 +20,7 @@ from connections.config_forms import (
 )
 from connections.models import ERPConnection, SyncConnection
 from connections.names import validate_name
+from connections.renderers import DIALOG_RENDERER
 from connectors import registry
 from connectors.base import Connector
 from connectors.schema import secret_fields, upgraded_values
@@ -36,6 +37,8 @@ class ConnectionForm(forms.Form):
     decrypted to show the dialog. After ``is_valid()``, ``config`` is the validated
     connector ``Config`` and ``kept_secrets`` the names of the secrets left unchanged.
     """
+
+    default_renderer = DIALOG_RENDERER  # the same markup, the common widgets without templates
 
     name = forms.CharField(
         label=_("Name"),

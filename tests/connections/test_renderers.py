@@ -1,0 +1,78 @@
+"""The dialog's renderer writes what Django's widget templates write, widget by widget."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django import forms
+from django.forms.renderers import get_default_renderer
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy, override
+
+from connections.forms import ConnectionForm
+from connections.renderers import DIALOG_RENDERER
+
+TRICKY = "a \"quoted\" <b>&amp;</b> 'value'"
+
+WIDGETS = [
+    (forms.TextInput(), "Branch ERP"),
+    (forms.TextInput(), None),
+    (forms.TextInput(attrs={"autofocus": True, "maxlength": 100, "required": False}), TRICKY),
+    (forms.TextInput(attrs={"placeholder": gettext_lazy("Name"), "data-x": mark_safe("<i>")}), 0),
+    (forms.NumberInput(attrs={"min": 1, "max": 60, "step": Decimal("0.01")}), 10),
+    (forms.NumberInput(), Decimal("1234.50")),
+    (forms.URLInput(), "https://erp.example.com/api?a=1&b=2"),
+    (forms.PasswordInput(attrs={"autocomplete": "new-password"}), "secret"),
+    (forms.PasswordInput(render_value=True), "secret"),
+    (forms.HiddenInput(), ""),
+    (forms.EmailInput(), "jane@example.com"),
+    (forms.CheckboxInput(), True),
+    (forms.CheckboxInput(), False),
+    (
+        forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        datetime.datetime(2026, 12, 2, 1, 30),
+    ),  # fmt: skip
+    (forms.Textarea(attrs={"rows": 3}), f"line one\n{TRICKY}"),
+    (forms.Textarea(), ""),
+    (forms.Select(choices=[("none", "None"), ("bearer", gettext_lazy("Bearer token"))]), "bearer"),
+    (forms.Select(choices=[(1, 1234), (2, TRICKY), ("", "---------")]), 2),
+    (forms.Select(choices=[("Group", [("a", "A"), ("b", "B")]), ("c", "C")]), "b"),
+    (forms.Select(choices=[]), None),
+    (forms.SelectMultiple(choices=[("a", "A"), ("b", "B")]), ["a", "b"]),
+    (forms.RadioSelect(choices=[("all", "All"), ("specific", gettext_lazy("Specific"))]), "all"),
+    (forms.CheckboxSelectMultiple(choices=[("a", "A"), ("b", TRICKY)]), ["b"]),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(("widget", "value"), WIDGETS)
+def test_the_dialog_renderer_writes_what_djangos_templates_write(widget, value, language):
+    with override(language):
+        attrs = {"id": "id_field", "aria-describedby": "id_field_helptext"}
+        expected = widget.render("field", value, attrs, renderer=get_default_renderer())
+        assert widget.render("field", value, attrs, renderer=DIALOG_RENDERER) == expected
+
+
+def test_the_dialog_renderer_writes_radio_buttons_one_by_one_as_django_does():
+    class Form(forms.Form):
+        scope = forms.ChoiceField(
+            choices=[("all", "All"), ("specific", TRICKY)], widget=forms.RadioSelect
+        )
+
+    def radios(renderer):
+        bound = Form(initial={"scope": "all"}, renderer=renderer)["scope"]
+        return [(str(radio.tag()), str(radio)) for radio in bound]
+
+    assert radios(DIALOG_RENDERER) == radios(get_default_renderer())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("connector", ["rest_json", "tryton", "example_erp", "product_register"])
+def test_the_connection_form_renders_as_with_djangos_renderer(connector):
+    form = ConnectionForm(connector_key=connector)
+    assert form.renderer is DIALOG_RENDERER
+    django_form = ConnectionForm(connector_key=connector, renderer=get_default_renderer())
+    for name in form.fields:
+        assert str(form[name]) == str(django_form[name]), name
