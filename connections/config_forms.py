@@ -435,6 +435,16 @@ class ConfigItem:
             return "static"
         return "checkbox" if getattr(widget, "input_type", "") == "checkbox" else "input"
 
+    @cached_property
+    def label(self) -> str:
+        """The label, translated once (the block shows and tests it more than once)."""
+        return str(self.field.label or "")
+
+    @cached_property
+    def help_text(self) -> str:
+        """The help text, translated once."""
+        return str(self.field.help_text or "")
+
     @property
     def visible_when(self) -> str:
         """The condition as JSON for ``config_fields.js`` (``{"config__x": [values]}``)."""

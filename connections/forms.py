@@ -89,7 +89,8 @@ class ConnectionForm(forms.Form):
                 "name": connection.name,
                 "connector": connection.connector_key,
                 "scope": connection.scope,
-                "users": list(connection.users.all()),
+                # What the chips show (selectors.principals_of), not whole rows.
+                "users": list(connection.users.only("username", "first_name", "last_name")),
                 "groups": list(connection.groups.all()),
                 "sync_connection": connection.sync_connection,
                 "description": connection.description,

@@ -224,6 +224,11 @@ class Principal:
         """The form field (and query parameter) that carries it: "users" or "groups"."""
         return f"{self.kind}s"
 
+    @property
+    def key(self) -> str:
+        """Unique among users and groups: "user:12", "group:3"."""
+        return f"{self.kind}:{self.id}"
+
 
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
     """Groups then users matching ``q`` (group name; user name, username or e-mail).

@@ -584,7 +584,7 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
         {
             "principals": page,
             "q": q,
-            "picked": {"user": users, "group": groups},
+            "picked": {f"user:{u}" for u in users} | {f"group:{g}" for g in groups},
             "hidden_users": sorted(u for u in users if ("user", u) not in shown),
             "hidden_groups": sorted(g for g in groups if ("group", g) not in shown),
         },
