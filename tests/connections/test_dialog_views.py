@@ -538,3 +538,43 @@ def test_the_access_dialogs_ok_renders_the_chips(manager_client, make_user):
     assert html.strip().startswith('<ul id="picked"')
     assert 'aria-label="Remove Jane Doe"' in html and 'aria-label="Remove Sales"' in html
     assert f'name="users" value="{jane.pk}"' in html and f'name="groups" value="{sales.pk}"' in html
+
+
+def test_the_edit_dialog_reads_a_connection_in_four_queries_whoever_it_names(
+    manager_client, make_connection, make_user, django_assert_num_queries
+):
+    connection = make_connection("Branch ERP", scope="specific")
+    connection.users.set([make_user(f"user{i}", first_name=f"User {i}") for i in range(10)])
+    connection.groups.set([Group.objects.create(name=f"Team {i}") for i in range(5)])
+    # session, user, its two permission lookups; the connection, its users and groups
+    # (one query), its history, the active sync connections
+    with django_assert_num_queries(8):
+        html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    assert html.count('class="pick"') == 15
+
+
+def test_the_edit_dialogs_chips_are_ordered_as_the_access_dialogs_ok_orders_them(
+    manager_client, make_connection, make_user
+):
+    connection = make_connection("Branch ERP", scope="specific")
+    zoe, anna = make_user("zoe", first_name="Zoë"), make_user("x", first_name="anna")
+    nameless = make_user("bram")  # no name: shown by username, sorted first
+    connection.users.set([zoe, nameless, anna])
+    groups = [Group.objects.create(name=n) for n in ("Sales", "admins")]
+    connection.groups.set(groups)
+    chip = r'<li class="pick" data-kind="(\w+)" data-id="\d+"><span>([^<]+)<'
+    html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    expected = [
+        ("groups", "admins"),
+        ("groups", "Sales"),
+        ("users", "bram"),
+        ("users", "anna"),
+        ("users", "Zoë"),
+    ]
+    assert re.findall(chip, html) == expected
+    ok = manager_client.get(
+        reverse("connections:picks"),
+        {"users": [zoe.pk, nameless.pk, anna.pk], "groups": [g.pk for g in groups]},
+        headers=HTMX,
+    ).content.decode()
+    assert re.findall(chip, ok) == expected
