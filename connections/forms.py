@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
-from connections import crypto, selectors, services
+from connections import crypto, services
 from connections.config_forms import (
     ConfigSection,
     add_config_fields,
@@ -21,7 +21,6 @@ from connections.config_forms import (
 from connections.models import ERPConnection, SyncConnection
 from connections.names import validate_name
 from connections.renderers import DIALOG_RENDERER
-from connections.selectors import Principal
 from connectors import registry
 from connectors.base import Connector
 from connectors.schema import secret_fields, upgraded_values
@@ -85,16 +84,14 @@ class ConnectionForm(forms.Form):
         connector_key: str | None = None,
         **kwargs: Any,
     ) -> None:
-        # The saved users and groups, as the dialog's chips show them.
-        self.picked: list[Principal] = []
         if connection is not None and "initial" not in kwargs:
-            self.picked = selectors.connection_principals(connection=connection)
             kwargs["initial"] = {
                 "name": connection.name,
                 "connector": connection.connector_key,
                 "scope": connection.scope,
-                "users": [p.id for p in self.picked if p.kind == "user"],
-                "groups": [p.id for p in self.picked if p.kind == "group"],
+                # What the chips show (selectors.principals_of), not whole rows.
+                "users": list(connection.users.only("username", "first_name", "last_name")),
+                "groups": list(connection.groups.all()),
                 "sync_connection": connection.sync_connection,
                 "description": connection.description,
             }

@@ -195,29 +195,6 @@ def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
     ]
 
 
-def connection_principals(*, connection: ERPConnection) -> list[Principal]:
-    """A saved connection's groups and users as the chips show them, in one query: groups
-    then users, ordered as :func:`principals_by_ids` orders them."""
-    # Seven columns alike: kind, id, three for the label, two to sort by.
-    groups = connection.groups.annotate(
-        kind=Value("group"),
-        last_name=Value(""),
-        username=Value(""),
-        sort=Lower("name"),
-        sort_2=Value(""),
-    ).values_list("kind", "pk", "name", "last_name", "username", "sort", "sort_2")
-    users = connection.users.annotate(
-        kind=Value("user"), sort=Lower("first_name"), sort_2=Lower("username")
-    ).values_list("kind", "pk", "first_name", "last_name", "username", "sort", "sort_2")
-    rows = groups.union(users, all=True).order_by("kind", "sort", "sort_2")
-    return [
-        Principal(kind, pk, f"{first} {last}".strip() or username, "")
-        if kind == "user"
-        else Principal(kind, pk, first, "")
-        for kind, pk, first, last, username, _sort, _sort_2 in rows
-    ]
-
-
 def principals_by_ids(*, user_ids: list[int], group_ids: list[int]) -> list[Principal]:
     """The picked users (active ones) and groups, as the access dialog's chips show them."""
     from django.contrib.auth import get_user_model

@@ -289,7 +289,9 @@ def _dialog_context(
         "row_on_page": row_on_page,
         # Editing: the saved values were tested (or saved) already; adding needs a test.
         "ok_enabled": connection is not None,
-        "picked": form.picked,
+        "picked": selectors.principals_of(
+            users=form.initial.get("users", []), groups=form.initial.get("groups", [])
+        ),
         "history": history.connection_history(connection=connection) if connection else [],
     }
 
