@@ -538,3 +538,16 @@ def test_the_access_dialogs_ok_renders_the_chips(manager_client, make_user):
     assert html.strip().startswith('<ul id="picked"')
     assert 'aria-label="Remove Jane Doe"' in html and 'aria-label="Remove Sales"' in html
     assert f'name="users" value="{jane.pk}"' in html and f'name="groups" value="{sales.pk}"' in html
+
+
+def test_the_edit_dialog_reads_a_connection_in_constant_queries_whoever_it_names(
+    manager_client, make_connection, make_user, django_assert_num_queries
+):
+    connection = make_connection("Branch ERP", scope="specific")
+    connection.users.set([make_user(f"user{i}", first_name=f"User {i}") for i in range(10)])
+    connection.groups.set([Group.objects.create(name=f"Team {i}") for i in range(5)])
+    # session, user, its two permission lookups; the connection, its users, its groups,
+    # its history, the active sync connections
+    with django_assert_num_queries(9):
+        html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    assert html.count('class="pick"') == 15
