@@ -8,12 +8,13 @@ read from one ``values()`` query, and the template only places them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from connections import crypto
 from connections.models import (
@@ -163,4 +164,11 @@ _problems: dict[tuple[Any, ...], bool] = {}
 def _when(value: Any) -> str:
     if value is None:
         return ""
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return _formatted(value, timezone.get_current_timezone(), get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: Any, zone: Any, language: str) -> str:
+    # Pure for a moment, a time zone and a language (the formats are fixed at start-up):
+    # every page shows the same rows again.
+    return formats.date_format(timezone.localtime(value, zone), "SHORT_DATETIME_FORMAT")
