@@ -53,7 +53,7 @@ class ConnectionRow:
     """One row of the list, every value as the page shows it."""
 
     pk: int
-    id: str  # the pk as text: printed five times per row, never localised ("1,234")
+    id: str  # the pk as text: printed several times per row, never localised ("1,234")
     name: str
     select_label: str
     connector_label: str
