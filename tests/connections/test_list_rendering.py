@@ -60,6 +60,13 @@ def test_the_name_link_opens_the_edit_dialog_with_the_list_state(manager_client,
     assert '<tbody hx-boost="true" hx-target="#dialog-container"' in html
 
 
+def test_a_deleted_row_opens_its_history(manager_client, make_connection, manager):
+    connection = make_connection("Old ERP")
+    services.connection_delete(actor=manager, connection=connection)
+    html = manager_client.get(LIST_URL, {"deleted": "1"}).content.decode()
+    assert f'hx-get="{reverse("connections:history", args=[connection.pk])}"' in html
+
+
 def test_sort_and_page_links_carry_only_what_is_set(manager_client, make_connection):
     for index in range(30):
         make_connection(f"Connection {index:03d}")
@@ -119,10 +126,10 @@ def test_sorting_by_name_says_nothing_of_nulls_so_the_index_serves_it(make_conne
     """``name`` is never NULL; NULLS FIRST would keep PostgreSQL from walking lower(name)."""
     make_connection("Main ERP")
     for descending in (False, True):
-        page = selectors.connection_list(query=ListQuery(descending=descending))
-        assert "NULLS" not in str(page.object_list.query).upper()
-    tested = selectors.connection_list(query=ListQuery(sort="tested"))
-    assert "NULLS FIRST" in str(tested.object_list.query).upper()  # never-tested first
+        rows = selectors.connection_list_query(query=ListQuery(descending=descending))
+        assert "NULLS" not in str(rows.query).upper()
+    tested = selectors.connection_list_query(query=ListQuery(sort="tested"))
+    assert "NULLS FIRST" in str(tested.query).upper()  # never-tested first
 
 
 def test_search_matches_names_case_insensitively_through_lower(make_connection):

@@ -62,6 +62,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connections", "0008_hardening")]
+    dependencies = [("connections", "0009_list_count_index")]
 
     operations = [migrations.RunPython(create, drop)]
