@@ -262,7 +262,8 @@ class ERPConnection(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["scope"], name="erpconnection_scope"),
+            # The scope lookup of in_scope_of reads only this index (migration 0009).
+            models.Index(fields=["scope", "id"], name="erpconnection_scope_id"),
             # The live list's and the Deleted view's sort and count (selectors.connection_list).
             models.Index(
                 Lower("name"),
@@ -285,11 +286,15 @@ class ERPConnection(models.Model):
 
     @property
     def connector_label(self) -> str:
+        return self.connector_label_of(self.connector_key)
+
+    @staticmethod
+    def connector_label_of(connector_key: str) -> str:
         """The installed connector's label, or its key when it is not installed (any more)."""
         try:
-            return str(registry.get_connector_class(self.connector_key).label)
+            return str(registry.get_connector_class(connector_key).label)
         except registry.UnknownConnector:
-            return self.connector_key
+            return connector_key
 
     @cached_property
     def needs_attention(self) -> bool:
@@ -333,10 +338,14 @@ class ERPConnection(models.Model):
 
     @property
     def unavailable_message(self) -> str:
+        return self.unavailable_message_of(self.available, self.availability_message)
+
+    @staticmethod
+    def unavailable_message_of(available: bool, availability_message: str) -> str:
         """Why the connection is unavailable, for the list and the quote side ("" if it is)."""
-        if self.available:
+        if available:
             return ""
-        return self.availability_message or str(_("The last check of this connection failed."))
+        return availability_message or str(_("The last check of this connection failed."))
 
 
 class SpentProof(models.Model):
