@@ -136,7 +136,7 @@ def test_a_constant_number_of_queries(count, make_user, register_lists):
 
 
 def test_each_branch_of_the_scope_lookup_has_an_index_holding_the_connection():
-    """Migration 0009: the lookups of the UNION read only indexes (no table rows)."""
+    """Migration 0010: the lookups of the UNION read only indexes (no table rows)."""
     tables = {
         ERPConnection._meta.db_table: ["scope", "id"],
         ERPConnection.users.through._meta.db_table: ["user_id", "erpconnection_id"],

@@ -35,7 +35,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connections", "0008_hardening")]
+    dependencies = [("connections", "0009_list_count_index")]
 
     operations = [
         migrations.RemoveIndex(model_name="erpconnection", name="erpconnection_scope"),
