@@ -108,7 +108,8 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
             "erpconnection_id"
         )
         # One UNION of three index lookups instead of an OR over every row: with the index on
-        # scope, the cost follows the user's connections, not all connections.
+        # scope, the cost follows the user's connections, not all connections. Each lookup
+        # reads its index alone, never the table (migration 0010).
         for_all = ERPConnection.all_objects.filter(scope=ERPConnection.Scope.ALL).values("pk")
         return self.filter(pk__in=for_all.union(listed, via_group, all=True))
 
