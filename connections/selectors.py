@@ -605,10 +605,14 @@ def connection_choice(user: Any, *, currency: str) -> ConnectionChoice:
     return ConnectionChoice(currency, found, None, usable, True)
 
 
-def currencies_for_user(user: Any) -> list[str]:
-    """The currencies of the price lists the user can reach; EUR first when present."""
+def currencies_for_user(user: Any, *, listed: list[UserConnection] | None = None) -> list[str]:
+    """The currencies of the price lists the user can reach; EUR first when present.
+    ``listed``: the user's connections when the caller has them already (saves reading
+    them again)."""
+    if listed is None:
+        listed = connections_for_user(user)
     found = set()
-    for item in with_price_lists(connections_for_user(user), currency=None):
+    for item in with_price_lists(listed, currency=None):
         for price_list in item.price_lists or []:
             found.add(price_list.currency.upper())
     return sorted(found, key=lambda code: (code != "EUR", code))
