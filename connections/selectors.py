@@ -445,7 +445,7 @@ def connections_for_user(user: Any, *, currency: str | None = None) -> list[User
     # Rows, not model instances: building ~2,000 full connections (JSON configuration, dates,
     # 27 fields) cost three times the query at 100,000 connections (issue 13).
     return [
-        UserConnection(connection=ConnectionSummary._make(row[1:]), usable=row[0])
+        UserConnection(ConnectionSummary._make(row[1:]), row[0])
         for row in rows.values_list("usable", *ConnectionSummary._fields)
     ]
 
