@@ -7,15 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.utils.functional import cached_property
-from django.utils.translation import gettext, gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from connections import crypto
 from connections.names import NameKeyField
 from connectors import registry
-from connectors.schema import stored_config_problems
 
 
 class SoftDeleteQuerySet(models.QuerySet):
@@ -123,8 +120,6 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
         """Connections whose last health check (or test of the saved values) failed."""
         return self.filter(available=False)
 
-
-DESCRIPTION_EXCERPT = 120
 
 TEST_STATUS_LABELS = {
     "ok": _("OK"),
@@ -263,12 +258,22 @@ class ERPConnection(models.Model):
         ]
         indexes = [
             models.Index(fields=["scope"], name="erpconnection_scope"),
-            # The live list's and the Deleted view's sort and count (selectors.connection_list).
+            # The live list's count, searched or not (selectors.connection_list), read from
+            # the index alone, never from the table's wide rows.
+            models.Index(
+                fields=["deleted_at", "name_key"],
+                condition=Q(deleted_at__isnull=True),
+                name="erp_connection_count",
+            ),
+            # The live list's sort; with name_key, a search reads only the index until its
+            # page is full.
             models.Index(
                 Lower("name"),
+                F("name_key"),
                 condition=Q(deleted_at__isnull=True),
                 name="erp_connection_live_name",
             ),
+            # The Deleted view's sort and count.
             models.Index(
                 Lower("name"),
                 condition=Q(deleted_at__isnull=False),
@@ -286,57 +291,31 @@ class ERPConnection(models.Model):
     @property
     def connector_label(self) -> str:
         """The installed connector's label, or its key when it is not installed (any more)."""
-        try:
-            return str(registry.get_connector_class(self.connector_key).label)
-        except registry.UnknownConnector:
-            return self.connector_key
-
-    @cached_property
-    def needs_attention(self) -> bool:
-        """The stored configuration no longer validates with the installed connector (it
-        changed since the last save): the list asks to edit and test again."""
-        try:
-            connector_cls = registry.get_connector_class(self.connector_key)
-        except registry.UnknownConnector:
-            return False  # the dialog says the connector is not installed
-        try:
-            names = crypto.secret_names(self.secrets)
-        except crypto.SecretsUnreadable:
-            names = set()
-        return bool(stored_config_problems(connector_cls, self.config, self.config_version, names))
+        return connector_label(self.connector_key)
 
     @property
     def last_test_status_label(self) -> str:
         return str(TEST_STATUS_LABELS.get(self.last_test_status, self.last_test_status))
 
     @property
-    def select_label(self) -> str:
-        """The accessible name of the row's checkbox in the list."""
-        return gettext("Select %(name)s") % {"name": self.name}
-
-    @property
-    def scope_summary(self) -> str:
-        """*All*, or how many users and groups; counts from ``selectors.connection_list``."""
-        if self.scope == self.Scope.ALL:
-            return str(self.Scope.ALL.label)
-        count = getattr(self, "user_count", 0) + getattr(self, "group_count", 0)
-        return ngettext("%(counter)s user or group", "%(counter)s users and groups", count) % {
-            "counter": count
-        }
-
-    @property
-    def description_excerpt(self) -> str:
-        """The description cut to 120 characters, as the list shows it."""
-        if len(self.description) <= DESCRIPTION_EXCERPT:
-            return self.description
-        return self.description[: DESCRIPTION_EXCERPT - 1].rstrip() + "…"
-
-    @property
     def unavailable_message(self) -> str:
         """Why the connection is unavailable, for the list and the quote side ("" if it is)."""
-        if self.available:
-            return ""
-        return self.availability_message or str(_("The last check of this connection failed."))
+        return unavailable_message(self.available, self.availability_message)
+
+
+def connector_label(key: str) -> str:
+    """The installed connector's label, or its key when it is not installed (any more)."""
+    try:
+        return str(registry.get_connector_class(key).label)
+    except registry.UnknownConnector:
+        return key
+
+
+def unavailable_message(available: bool, message: str) -> str:
+    """Why a connection is unavailable ("" when it is available)."""
+    if available:
+        return ""
+    return message or str(_("The last check of this connection failed."))
 
 
 class SpentProof(models.Model):

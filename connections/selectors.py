@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext_lazy as _
 
+from connections import list_rows
 from connections.models import ERPConnection, SyncConnection
 from connections.names import name_key
 from connectors import registry
@@ -105,39 +107,66 @@ def _count_of(through: Any) -> Subquery:
     )
 
 
-def _with_row_data(qs: QuerySet[ERPConnection]) -> QuerySet[ERPConnection]:
-    """What one row of the list shows."""
+@functools.cache
+def _row_values(*, deleted: bool) -> QuerySet[Any]:
+    """The values one row of the list is made of (``list_rows.COLUMNS`` and counts), of live
+    or deleted connections. Built once per process and only ever cloned (filtered, ordered,
+    sliced): building it costs more than running it."""
     username = get_user_model().USERNAME_FIELD
-    # config and secrets stay: needs_attention checks the stored configuration per row.
-    return qs.defer("last_test_message").annotate(
+    base = ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
+    return base.annotate(
         user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
         group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
         # A name, not a User object: the list shows who, nothing else of them.
         last_test_by_name=F(f"last_test_by__{username}"),
         deleted_by_name=F(f"deleted_by__{username}"),
+    ).values(
+        *list_rows.COLUMNS, "user_count", "group_count", "last_test_by_name", "deleted_by_name"
     )
 
 
-def connection_row(*, pk: int) -> ERPConnection | None:
+def connection_row(*, pk: int) -> list_rows.ConnectionRow | None:
     """One live connection as a row of the list shows it (e.g. after a test)."""
-    return _with_row_data(ERPConnection.objects.filter(pk=pk)).first()
+    values = _row_values(deleted=False).filter(pk=pk).first()
+    return list_rows.connection_rows([values])[0] if values is not None else None
+
+
+def connection_list_query(*, query: ListQuery) -> QuerySet[Any]:
+    """The values of the list's rows for ``query``: searched, filtered and sorted."""
+    return _filtered(_row_values(deleted=query.deleted), query).order_by(*_ordering(query))
 
 
 def connection_list(*, query: ListQuery) -> Page:
     """One page of live or deleted connections, searched by name, optionally only the
-    unavailable ones, and sorted.
+    unavailable ones, and sorted: ``object_list`` holds its rows (``list_rows.ConnectionRow``).
 
-    Two queries whatever the number of connections: the count and the page. Both use a
-    partial index on ``lower(name)`` (live or deleted rows), which also covers the search.
+    Two queries whatever the number of connections: the count and the page. The count is
+    served by the index on ``deleted_at``, the page by a partial index on ``lower(name)``
+    (live or deleted rows).
     """
-    qs: QuerySet[ERPConnection] = (
-        ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
-    )
+    paginator = Paginator(connection_list_query(query=query), PAGE_SIZE)
+    # Counted without the annotations, whose joins the count would otherwise keep.
+    paginator.count = _connections(query).count()
+    page = paginator.get_page(query.page)
+    page.object_list = list_rows.connection_rows(page.object_list)
+    return page
+
+
+def _connections(query: ListQuery) -> QuerySet[ERPConnection]:
+    """Live or deleted connections, searched by name, optionally only the unavailable ones."""
+    base = ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
+    return _filtered(base, query)
+
+
+def _filtered(qs: QuerySet[Any], query: ListQuery) -> QuerySet[Any]:
     if query.q:  # on the normalised key: case-insensitive in every script, on every database
         qs = qs.filter(name_key__contains=name_key(query.q))
     if query.unavailable and not query.deleted:
         qs = qs.filter(available=False)
-    rows = _with_row_data(qs)
+    return qs
+
+
+def _ordering(query: ListQuery) -> list[Any]:
     order = SORTS[query.sort]
     if isinstance(order, str):
         order = F(order)
@@ -146,10 +175,7 @@ def connection_list(*, query: ListQuery) -> Page:
     else:
         order = order.desc() if query.descending else order.asc()
     tie_breakers = ["pk"] if query.sort == "name" else [Lower("name").asc(), "pk"]
-    paginator = Paginator(rows.order_by(order, *tie_breakers), PAGE_SIZE)
-    # Counted without the annotations, whose joins the count would otherwise keep.
-    paginator.count = qs.count()
-    return paginator.get_page(query.page)
+    return [order, *tie_breakers]
 
 
 def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnection]:

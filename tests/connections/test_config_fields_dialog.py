@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 
-from connections import crypto
+from connections import crypto, selectors
 from connections.forms import ConnectionForm
 from connections.models import ConnectionEvent, ERPConnection
 from connectors import registry
@@ -278,7 +278,7 @@ def test_the_migration_runs_on_the_next_edit_and_is_recorded(manager_client, mak
     assert connection.config["base_url"] == "https://erp.example.com/"
     event = ConnectionEvent.objects.filter(connection=connection).latest("pk")
     assert event.changes["config_version"] == [1, 2]
-    assert not ERPConnection.objects.get(pk=connection.pk).needs_attention
+    assert not selectors.connection_row(pk=connection.pk).needs_attention
 
 
 class SiteConfig(BaseModel):
@@ -332,3 +332,20 @@ def test_choices_of_a_saved_connection_use_its_stored_secret(manager_client, sit
 def test_a_stored_secret_never_follows_a_changed_server_address(manager_client, sites_connection):
     html = site_choices(manager_client, sites_connection, "https://elsewhere.example.net/")
     assert "without a token" in html and "s3cret" not in html
+
+
+def test_the_list_asks_the_installed_class_not_a_remembered_answer(monkeypatch):
+    """The list keeps needs-attention answers per connector class: a connector installed
+    anew under the same key is asked again."""
+    from connections import list_rows
+
+    monkeypatch.setattr(registry, "_connectors", dict(registry._connectors))
+    registry.register(VersionedConnector)
+    stored = {"host": "erp.example.com"}
+    assert not list_rows.needs_attention("versioned_test", stored, 1, "")
+
+    class Replaced(Unmigrated):
+        key = "versioned_test"
+
+    registry._connectors["versioned_test"] = Replaced
+    assert list_rows.needs_attention("versioned_test", stored, 1, "")

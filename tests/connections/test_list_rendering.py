@@ -119,10 +119,10 @@ def test_sorting_by_name_says_nothing_of_nulls_so_the_index_serves_it(make_conne
     """``name`` is never NULL; NULLS FIRST would keep PostgreSQL from walking lower(name)."""
     make_connection("Main ERP")
     for descending in (False, True):
-        page = selectors.connection_list(query=ListQuery(descending=descending))
-        assert "NULLS" not in str(page.object_list.query).upper()
-    tested = selectors.connection_list(query=ListQuery(sort="tested"))
-    assert "NULLS FIRST" in str(tested.object_list.query).upper()  # never-tested first
+        rows = selectors.connection_list_query(query=ListQuery(descending=descending))
+        assert "NULLS" not in str(rows.query).upper()
+    tested = selectors.connection_list_query(query=ListQuery(sort="tested"))
+    assert "NULLS FIRST" in str(tested.query).upper()  # never-tested first
 
 
 def test_search_matches_names_case_insensitively_through_lower(make_connection):

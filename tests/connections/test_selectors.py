@@ -58,8 +58,7 @@ def test_list_counts_scope_members_in_a_constant_number_of_queries(
         connection.users.add(make_user(f"user{index}"), make_user(f"other{index}"))
     with django_assert_num_queries(2):  # count + page
         page = selectors.connection_list(query=ListQuery())
-        counts = [(c.user_count, c.group_count) for c in page.object_list]
-    assert counts == [(2, 1)] * 5
+    assert [c.scope_summary for c in page.object_list] == ["3 users and groups"] * 5
 
 
 def test_list_query_ignores_bad_parameters():
@@ -70,3 +69,25 @@ def test_list_query_ignores_bad_parameters():
 def test_list_query_round_trips_through_parameters():
     query = ListQuery(q="erp", sort="tested", descending=True, deleted=True, page=3)
     assert ListQuery.from_params(query.params()) == query
+
+
+def test_the_shared_row_query_is_only_ever_cloned(manager_client, make_connection):
+    """The list's query is built once per process; evaluating it would cache its rows."""
+    make_connection("Main ERP")
+    manager_client.get("/settings/quote-sync/erp-connections/")
+    manager_client.get("/settings/quote-sync/erp-connections/?deleted=1&q=main")
+    for deleted in (False, True):
+        assert selectors._row_values(deleted=deleted)._result_cache is None
+
+
+def test_a_row_is_worked_out_from_values(make_connection, make_user):
+    connection = make_connection("Main ERP", scope=ERPConnection.Scope.SPECIFIC)
+    connection.users.add(make_user("anna"))
+    row = selectors.connection_row(pk=connection.pk)
+    assert row is not None
+    assert (row.id, row.select_label, row.scope_summary) == (
+        str(connection.pk),
+        "Select Main ERP",
+        "1 user or group",
+    )
+    assert (row.last_tested, row.needs_attention, row.available) == ("", False, True)
