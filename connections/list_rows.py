@@ -28,7 +28,8 @@ from connectors.schema import stored_config_problems
 
 DESCRIPTION_EXCERPT = 120
 
-# The columns a row is made of (``values()``), besides the annotations of the list query.
+# The columns a row is made of (``values()``), besides the counts of users and groups and
+# who last tested (live rows) or deleted (deleted rows) the connection.
 COLUMNS = (
     "pk",
     "name",
@@ -52,7 +53,7 @@ class ConnectionRow:
     """One row of the list, every value as the page shows it."""
 
     pk: int
-    id: str  # the pk as text: printed five times per row, never localised ("1,234")
+    id: str  # the pk as text: printed several times per row, never localised ("1,234")
     name: str
     select_label: str
     connector_label: str
@@ -111,9 +112,9 @@ def connection_rows(rows: Iterable[dict[str, Any]]) -> list[ConnectionRow]:
             ),
             last_tested=_when(values["last_test_at"]),
             last_test_automatic=values["last_test_automatic"],
-            last_test_by_name=values["last_test_by_name"] or "",
+            last_test_by_name=values.get("last_test_by_name") or "",
             deleted=_when(values["deleted_at"]),
-            deleted_by_name=values["deleted_by_name"] or "",
+            deleted_by_name=values.get("deleted_by_name") or "",
         )
         for values in rows
     ]

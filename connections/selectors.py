@@ -113,16 +113,14 @@ def _row_values(*, deleted: bool) -> QuerySet[Any]:
     or deleted connections. Built once per process and only ever cloned (filtered, ordered,
     sliced): building it costs more than running it."""
     username = get_user_model().USERNAME_FIELD
+    # Who last tested a live row, or deleted a deleted one: a name, not a User object.
+    who = "deleted_by" if deleted else "last_test_by"
     base = ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
     return base.annotate(
         user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
         group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
-        # A name, not a User object: the list shows who, nothing else of them.
-        last_test_by_name=F(f"last_test_by__{username}"),
-        deleted_by_name=F(f"deleted_by__{username}"),
-    ).values(
-        *list_rows.COLUMNS, "user_count", "group_count", "last_test_by_name", "deleted_by_name"
-    )
+        **{f"{who}_name": F(f"{who}__{username}")},
+    ).values(*list_rows.COLUMNS, "user_count", "group_count", f"{who}_name")
 
 
 def connection_row(*, pk: int) -> list_rows.ConnectionRow | None:

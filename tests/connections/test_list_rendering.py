@@ -60,6 +60,13 @@ def test_the_name_link_opens_the_edit_dialog_with_the_list_state(manager_client,
     assert '<tbody hx-boost="true" hx-target="#dialog-container"' in html
 
 
+def test_a_deleted_row_opens_its_history(manager_client, make_connection, manager):
+    connection = make_connection("Old ERP")
+    services.connection_delete(actor=manager, connection=connection)
+    html = manager_client.get(LIST_URL, {"deleted": "1"}).content.decode()
+    assert f'hx-get="{reverse("connections:history", args=[connection.pk])}"' in html
+
+
 def test_sort_and_page_links_carry_only_what_is_set(manager_client, make_connection):
     for index in range(30):
         make_connection(f"Connection {index:03d}")
