@@ -11,7 +11,9 @@ Every value can be overridden on the command line (``--workers 4``) or with
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
@@ -31,6 +33,35 @@ keepalive = 0  # so every connection slot is a thread (behind a proxy this costs
 # covers ``--worker-class sync``.)
 timeout = 130
 graceful_timeout = 70  # a restart lets running tests finish
+
+# Memory (a worker's peak resident memory, VmHWM, measured by ``make bench``): the master
+# imports the application once and forks the workers from it, so they start from its pages
+# (shared copy-on-write) instead of each importing everything itself; this lowered a
+# worker's peak by about 7 MiB. Nothing opens a database connection or starts a thread at
+# import, so nothing is shared that must not be. A code change then needs a restart of the
+# master (``systemctl restart``), not a HUP.
+preload_app = True
+# A guard against slow growth (fragmentation, caches): a worker is replaced, gracefully,
+# after about 5,000 requests; the jitter keeps the two from restarting together. It is a
+# guard, not what keeps the figure down: a benchmark run stays well below it.
+max_requests = 5000
+max_requests_jitter = 500
+
+
+def when_ready(server: Any) -> None:
+    """In the master, after the preloaded import and before the first fork.
+
+    ``gc.freeze()`` moves every object of the import into the collector's permanent
+    generation: the workers' collections never walk them (nor write to their pages, which
+    would unshare them). A page renders tens of thousands of short-lived objects, so the
+    default first threshold (2,000) runs a collection many times per request; at 10,000 the
+    collector cost a *Test ERP connection* about 0.9 ms less CPU (in-process, 7.1 -> 6.2 ms
+    with collection off at 6.3). The few cyclic leftovers wait a little longer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # e.g. "-" for stdout; off by default
 errorlog = "-"

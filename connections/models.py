@@ -108,7 +108,8 @@ class ConnectionQuerySet(SoftDeleteQuerySet):
             "erpconnection_id"
         )
         # One UNION of three index lookups instead of an OR over every row: with the index on
-        # scope, the cost follows the user's connections, not all connections.
+        # scope, the cost follows the user's connections, not all connections. Each lookup
+        # reads its index alone, never the table (migration 0010).
         for_all = ERPConnection.all_objects.filter(scope=ERPConnection.Scope.ALL).values("pk")
         return self.filter(pk__in=for_all.union(listed, via_group, all=True))
 
@@ -257,7 +258,8 @@ class ERPConnection(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["scope"], name="erpconnection_scope"),
+            # The scope lookup of in_scope_of reads only this index (migration 0010).
+            models.Index(fields=["scope", "id"], name="erpconnection_scope_id"),
             # The live list's count, searched or not (selectors.connection_list), read from
             # the index alone, never from the table's wide rows.
             models.Index(

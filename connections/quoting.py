@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -32,6 +32,9 @@ from connectors.base import (
 )
 from connectors.rules import BusinessRulesConfig, round_price
 from connectors.schema import merge_config, upgraded_values
+
+if TYPE_CHECKING:
+    from connections.selectors import ConnectionSummary
 
 SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 100
@@ -117,13 +120,21 @@ class Handle:
         return bool(getattr(self.config, "fallback_to_register", False))
 
 
-def handle_for(connection: ERPConnection, *, register: RecordingRegister | None = None) -> Handle:
-    """Build the connection's connector with its saved configuration (secrets decrypted here).
+def handle_for(
+    connection: ERPConnection | ConnectionSummary, *, register: RecordingRegister | None = None
+) -> Handle:
+    """Build the connection's connector with its saved configuration (secrets decrypted here);
+    a summary's full connection is read first (one query).
 
     Raises :class:`UseError` when the connector is not installed or the saved configuration
-    does not validate (or cannot be decrypted) any more.
+    does not validate (or cannot be decrypted) any more, or the connection is gone.
     """
     register = register or RecordingRegister()
+    if not isinstance(connection, ERPConnection):
+        full = ERPConnection.objects.filter(pk=connection.pk).first()
+        if full is None:
+            raise UseError(_("No such ERP connection."), code="not_found")
+        connection = full
     try:
         connector_cls = registry.get_connector_class(connection.connector_key)
     except registry.UnknownConnector:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -28,7 +28,7 @@ from django.db.models.lookups import IContains
 from django.utils.translation import gettext_lazy as _
 
 from connections import list_rows
-from connections.models import ERPConnection, SyncConnection
+from connections.models import ERPConnection, SyncConnection, connector_label, unavailable_message
 from connections.names import name_key
 from connectors import registry
 from connectors.base import Connector, PriceList
@@ -467,23 +467,30 @@ def usable_condition() -> Q:
 
 def connections_for_user(user: Any, *, currency: str | None = None) -> list[UserConnection]:
     """The live connections whose scope includes ``user`` (*All*, the user listed, or a group
-    of the user listed), by name, each marked ``usable``.
+    of the user listed), by name, each marked ``usable``: each a :class:`ConnectionSummary`
+    (its configuration is read when it is used).
 
     One database query for the connections, whatever the number of connections, users and
     groups. With ``currency``, each usable connection's price lists in that currency are read
-    through its connector (the product register once per call); a connection that cannot
-    answer gets ``error`` instead.
+    through its connector (see :func:`with_price_lists`; the full connections are read in the
+    same query then); a connection that cannot answer gets ``error`` instead.
     """
     rows = _in_scope_with_usable(user).order_by(Lower("name"), "pk")
-    found = [UserConnection(connection=row, usable=_usable(row)) for row in rows]
-    if currency is None:
-        return found
-    return with_price_lists(found, currency=currency)
+    if currency is not None:
+        found = [UserConnection(connection=row, usable=_usable(row)) for row in rows]
+        return with_price_lists(found, currency=currency)
+    # Rows, not model instances: building ~2,000 full connections (JSON configuration, dates,
+    # 27 fields) cost three times the query at 100,000 connections (issue 13).
+    return [
+        UserConnection(ConnectionSummary._make(row[1:]), row[0])
+        for row in rows.values_list("usable", *ConnectionSummary._fields)
+    ]
 
 
 def connection_for_user(user: Any, *, pk: int) -> UserConnection | None:
-    """One of :func:`connections_for_user` by id (one query); None when it is not the user's
-    (outside the scope, deleted or unknown)."""
+    """One of :func:`connections_for_user` by id, as the full connection (one query), ready
+    for :func:`connections.quoting.handle_for`; None when it is not the user's (outside the
+    scope, deleted or unknown)."""
     row = _in_scope_with_usable(user).filter(pk=pk).first()
     return UserConnection(connection=row, usable=_usable(row)) if row is not None else None
 
@@ -503,17 +510,22 @@ def with_price_lists(
     connections: list[UserConnection], *, currency: str | None
 ) -> list[UserConnection]:
     """The connections with their price lists (in ``currency`` when given) read through each
-    usable connection's connector; the product register is read once for all of them."""
+    usable connection's connector. The usable ones' configurations are read in one query,
+    the product register once for all of them."""
     from connections import quoting
 
     register = quoting.RecordingRegister()
+    loaded = _full_connections([item.connection for item in connections if item.usable])
     found = []
     for item in connections:
         if not item.usable:
             found.append(item)
             continue
+        full = loaded.get(item.connection.pk)
+        if full is None:
+            continue  # deleted since it was listed: no longer the user's
         try:
-            handle = quoting.handle_for(item.connection, register=register)
+            handle = quoting.handle_for(full, register=register)
             lists = quoting.price_lists(handle, currency=currency)
         except quoting.UseError as exc:
             found.append(UserConnection(connection=item.connection, usable=True, error=exc))
@@ -522,11 +534,57 @@ def with_price_lists(
     return found
 
 
-@dataclass(frozen=True)
-class UserConnection:
-    """A connection as the quote side sees it for one user."""
+def _full_connections(
+    connections: list[ERPConnection | ConnectionSummary],
+) -> dict[int, ERPConnection]:
+    """The live connections by id, read (one query) only for those that are summaries."""
+    found = {c.pk: c for c in connections if isinstance(c, ERPConnection)}
+    missing = [c.pk for c in connections if not isinstance(c, ERPConnection)]
+    if missing:
+        found.update(ERPConnection.objects.in_bulk(missing))
+    return found
 
-    connection: ERPConnection
+
+class ConnectionSummary(NamedTuple):
+    """What the quote side lists and chooses by: a connection without its configuration, a
+    row of the scope query (a named tuple: cheap to make by the thousand). It reads like the
+    connection (same attribute names) and equals it as connections equal each other, by id;
+    :func:`connections.quoting.handle_for` reads the full connection when one is used."""
+
+    pk: int
+    name: str
+    description: str
+    connector_key: str
+    available: bool
+    availability_message: str
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConnectionSummary | ERPConnection):
+            return self.pk == other.pk
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self.pk)
+
+    @property
+    def connector_label(self) -> str:
+        return connector_label(self.connector_key)
+
+    @property
+    def unavailable_message(self) -> str:
+        return unavailable_message(self.available, self.availability_message)
+
+
+class UserConnection(NamedTuple):
+    """A connection as the quote side sees it for one user: a :class:`ConnectionSummary` from
+    :func:`connections_for_user` (the full connection with a currency, or from
+    :func:`connection_for_user`). A named tuple, as the summary: made by the thousand."""
+
+    connection: ERPConnection | ConnectionSummary
     usable: bool
     price_lists: list[PriceList] | None = None  # read when a currency was asked for
     error: Any = None  # a quoting.UseError when the connector could not answer
@@ -544,7 +602,7 @@ class UserConnection:
         return unusable_message(self.connection)
 
 
-def unusable_message(connection: ERPConnection) -> str:
+def unusable_message(connection: ERPConnection | ConnectionSummary) -> str:
     """Why a connection that :func:`usable_condition` refuses cannot be used."""
     if not connection.available:
         return connection.unavailable_message
@@ -584,10 +642,14 @@ def connection_choice(user: Any, *, currency: str) -> ConnectionChoice:
     return ConnectionChoice(currency, found, None, usable, True)
 
 
-def currencies_for_user(user: Any) -> list[str]:
-    """The currencies of the price lists the user can reach; EUR first when present."""
+def currencies_for_user(user: Any, *, listed: list[UserConnection] | None = None) -> list[str]:
+    """The currencies of the price lists the user can reach; EUR first when present.
+    ``listed``: the user's connections when the caller has them already (saves reading
+    them again)."""
+    if listed is None:
+        listed = connections_for_user(user)
     found = set()
-    for item in with_price_lists(connections_for_user(user), currency=None):
+    for item in with_price_lists(listed, currency=None):
         for price_list in item.price_lists or []:
             found.add(price_list.currency.upper())
     return sorted(found, key=lambda code: (code != "EUR", code))
@@ -601,7 +663,7 @@ class MissingConnection:
     """A connection a user does not get, and why: ``out_of_scope``, ``deleted`` (a deleted
     connection whose scope includes the user) or ``unavailable`` (in scope, not usable)."""
 
-    connection: ERPConnection
+    connection: ERPConnection | ConnectionSummary
     reason: str
 
 

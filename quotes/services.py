@@ -48,7 +48,7 @@ def quote_create(
 
 
 def _connect(quote: Quote, connection: Any, price_lists: list[Any]) -> None:
-    quote.connection = connection
+    quote.connection_id = connection.pk  # a summary of the connection is enough
     quote.connection_name = connection.name
     first = price_lists[0] if price_lists else None
     quote.price_list = first.id if first else ""

@@ -51,7 +51,7 @@ def _page_number(request: HttpRequest) -> int:
 
 def _new_quote_context(request: HtmxHttpRequest, form: NewQuoteForm | None) -> dict[str, Any]:
     connections = [item for item in connections_for_user(request.user) if item.usable]
-    currencies = currencies_for_user(request.user) if connections else []
+    currencies = currencies_for_user(request.user, listed=connections) if connections else []
     if connections and not currencies:
         currencies = ["EUR"]  # nothing reachable now: the selection step will say so
     if form is None:

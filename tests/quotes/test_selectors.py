@@ -9,13 +9,15 @@ from django.contrib.auth.models import Group
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from connections import services
+from connections import quoting, services
 from connections.models import ERPConnection
 from connections.selectors import (
+    ConnectionSummary,
     connection_choice,
     connection_for_user,
     connections_for_user,
     currencies_for_user,
+    with_price_lists,
 )
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,73 @@ def test_a_constant_number_of_queries(count, make_user, register_lists):
     assert all(item.price_list_count == 1 for item in found)
     # the connections, then the register's EUR price lists once for all of them
     assert len(priced.captured_queries) == 2
+    listed = connections_for_user(sam)
+    with CaptureQueriesContext(db) as later:
+        found = with_price_lists(listed, currency="EUR")
+    assert all(item.price_list_count == 1 for item in found)
+    # the listed connections' configurations in one query, then the register once
+    assert len(later.captured_queries) == 2
+
+
+def test_each_branch_of_the_scope_lookup_has_an_index_holding_the_connection():
+    """Migration 0010: the lookups of the UNION read only indexes (no table rows)."""
+    tables = {
+        ERPConnection._meta.db_table: ["scope", "id"],
+        ERPConnection.users.through._meta.db_table: ["user_id", "erpconnection_id"],
+        ERPConnection.groups.through._meta.db_table: ["group_id", "erpconnection_id"],
+    }
+    with db.cursor() as cursor:
+        for table, columns in tables.items():
+            indexes = db.introspection.get_constraints(cursor, table).values()
+            assert any(index["index"] and index["columns"] == columns for index in indexes)
+
+
+# --- what an item holds ---------------------------------------------------------------------
+
+
+def test_listed_connections_are_summaries_that_read_and_compare_like_the_connections(
+    scoped,
+):
+    ERPConnection.objects.filter(pk=scoped["user"].pk).update(
+        description="Sam's own", available=False, availability_message="HTTP 503"
+    )
+    found = {item.connection.name: item.connection for item in connections_for_user(scoped["sam"])}
+    mine = found["For sam"]
+    assert isinstance(mine, ConnectionSummary)
+    assert mine == ERPConnection.objects.get(pk=scoped["user"].pk) and mine != scoped["all"]
+    assert (mine.pk, mine.description, mine.connector_key) == (
+        scoped["user"].pk,
+        "Sam's own",
+        "product_register",
+    )
+    assert mine.connector_label == scoped["user"].connector_label
+    assert mine.unavailable_message == "HTTP 503" and found["For all"].unavailable_message == ""
+
+
+def test_a_listed_connection_can_be_used_and_its_configuration_is_read_then(scoped, register_lists):
+    [summary] = [
+        item.connection
+        for item in connections_for_user(scoped["sam"])
+        if item.connection.name == "For sam"
+    ]
+    with CaptureQueriesContext(db) as queries:
+        handle = quoting.handle_for(summary)
+    assert len(queries.captured_queries) == 1
+    assert handle.connection == scoped["user"] and handle.rules.price_decimals == 2
+
+
+def test_a_listed_connection_deleted_before_it_is_used_says_so(scoped, manager, register_lists):
+    listed = connections_for_user(scoped["sam"])
+    services.connection_delete(actor=manager, connection=scoped["user"])
+    [summary] = [item.connection for item in listed if item.connection.name == "For sam"]
+    with pytest.raises(quoting.UseError) as raised:
+        quoting.handle_for(summary)
+    assert raised.value.code == "not_found"
+    # price lists are read for the connections still there; the deleted one is left out
+    assert [item.connection.name for item in with_price_lists(listed, currency=None)] == [
+        "For all",
+        "For the team",
+    ]
 
 
 # --- the selection rule ------------------------------------------------------------------

@@ -41,6 +41,22 @@ def test_new_quote_offers_the_reachable_currencies_eur_first(
     assert "New quote" in html and "My quotes" in html
 
 
+def test_my_quotes_reads_the_users_connections_once(
+    sales_client, register_connection, register_lists
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("Register A", "Register B", "Register C"):
+        register_connection(name)
+    with CaptureQueriesContext(connection) as queries:
+        html = sales_client.get("/quote/").content.decode()
+    assert '<option value="EUR"' in html
+    through = ERPConnection.users.through._meta.db_table
+    scope_lookups = [q for q in queries.captured_queries if through in q["sql"]]
+    assert len(scope_lookups) == 1
+
+
 def test_a_user_without_connections_gets_a_plain_message(
     sales_client, register_connection, make_user
 ):

@@ -1,0 +1,54 @@
+"""The deployment's memory settings: gunicorn.conf.py and the SQLite page cache (README,
+Deployment). The figures themselves come from ``make bench``, never from a test."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def gunicorn_config() -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    exec(GUNICORN_CONF.read_text(), config)
+    return config
+
+
+@pytest.fixture
+def collector_state() -> Iterator[None]:
+    """Put the garbage collector back as it was after a test that changes it."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_workers_are_forked_from_a_preloaded_master_and_replaced_now_and_then():
+    config = gunicorn_config()
+    assert config["preload_app"] is True
+    assert config["max_requests"] > 0
+    assert 0 < config["max_requests_jitter"] < config["max_requests"]
+
+
+def test_the_master_freezes_the_import_and_raises_the_first_collection_threshold(
+    collector_state: None,
+):
+    gc.unfreeze()
+    gunicorn_config()["when_ready"](None)
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == 10_000
+
+
+@pytest.mark.django_db
+def test_each_sqlite_connection_keeps_a_small_page_cache():
+    if connection.vendor != "sqlite":
+        pytest.skip("a setting of SQLite connections only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -512  # KiB
