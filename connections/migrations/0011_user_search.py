@@ -62,6 +62,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connections", "0009_list_count_index")]
+    dependencies = [("connections", "0010_scope_covering_indexes")]
 
     operations = [migrations.RunPython(create, drop)]
