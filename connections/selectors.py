@@ -259,7 +259,7 @@ def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page
     """Groups then users matching ``q`` (group name; user name, username or e-mail).
 
     Paginated in the database, so thousands of users stay usable: one count and one page
-    query per kind (the users' page is read in the order of an index, migration 0010).
+    query per kind (the users' page is read in the order of an index, migration 0011).
     """
     from django.contrib.auth.models import Group
 
@@ -299,7 +299,7 @@ USER_SEARCH_TEXT = Func(
 def _user_matches(word: str) -> Q:
     """Users whose username, first name, last name or e-mail contains ``word``, any case."""
     if db_connection.vendor == "postgresql":
-        # UPPER(USER_SEARCH_TEXT) LIKE UPPER('%word%'): the trigram index of migration 0010
+        # UPPER(USER_SEARCH_TEXT) LIKE UPPER('%word%'): the trigram index of migration 0011
         # holds that expression. The four LIKEs below made PostgreSQL scan the table
         # (5 ms at 5,000 users, against 0.6 ms through the index).
         return Q(IContains(USER_SEARCH_TEXT, word))
