@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.loader import get_template
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext, ngettext
 
@@ -118,6 +119,22 @@ def connection_rows(rows: Iterable[dict[str, Any]]) -> list[ConnectionRow]:
         )
         for values in rows
     ]
+
+
+def row_html(row: ConnectionRow, *, list_path: str, list_query: str) -> str:
+    """The ``<tr>`` of a live row (``connections/list.html#row``).
+
+    Kept per row content, list state and language: the HTML is a pure function of them, and
+    every page and search shows mostly the same rows again, so a row is rendered once.
+    """
+    return _row_html(row, list_path, list_query, get_language())
+
+
+@functools.lru_cache(maxsize=2048)
+def _row_html(row: ConnectionRow, list_path: str, list_query: str, language: str) -> str:
+    # ``language`` is a key only: the template's own words use the active language.
+    context = {"connection": row, "list_path": list_path, "list_query": list_query, "oob": False}
+    return get_template("connections/list.html#row").render(context)
 
 
 def members_summary(principals: int) -> str:

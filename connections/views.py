@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from connections import history, selectors, services
+from connections import history, list_rows, selectors, services
 from connections.config_choices import config_choices
 from connections.context import connector_context
 from connections.forms import ConnectionForm
@@ -151,19 +151,25 @@ def _list_query(query: ListQuery) -> str:
 
 def _list_context(query: ListQuery) -> dict[str, Any]:
     page = selectors.connection_list(query=query)
+    # The template builds its links with {% querystring %} on the list's own path, so they
+    # stay right when the list is rendered under a dialog's URL.
+    list_path, list_query = reverse("connections:list"), _list_query(query)
     return {
         "query": query,
         "page": page,
         "connections": page.object_list,
-        # The template builds its links with {% querystring %} on the list's own path, so
-        # they stay right when the list is rendered under a dialog's URL.
-        "list_path": reverse("connections:list"),
+        "rows_html": []
+        if query.deleted
+        else [
+            list_rows.row_html(row, list_path=list_path, list_query=list_query)
+            for row in page.object_list
+        ],
+        "list_path": list_path,
         "sort_next": {key: _next_sort(query, key) for key in selectors.SORTS},
         "sort_state": {key: _sort_state(query, key) for key in selectors.SORTS},
         "previous_page": page.number - 1 if page.number > 2 else None,
         "query_string": urlencode(query.params()),
-        "list_query": _list_query(query),
-        "oob": False,  # the rows are in place (a test result swaps one in out of band)
+        "list_query": list_query,
         "active_tab": "erp",
     }
 

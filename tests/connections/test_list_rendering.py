@@ -138,3 +138,32 @@ def test_search_matches_names_case_insensitively_through_lower(make_connection):
     make_connection("South ERP")
     page = selectors.connection_list(query=ListQuery(q="NoRtH"))
     assert [c.name for c in page.object_list] == ["North ERP", "NORTHERN lights"]
+
+
+def test_a_kept_row_is_kept_per_language(manager_client, make_connection):
+    """Rows are rendered once per content, list state and language (list_rows.row_html)."""
+    make_connection("Main ERP")
+    with translation.override("en"):
+        english = manager_client.get(LIST_URL).content.decode()
+    manager_client.cookies.load({"django_language": "nl"})
+    with translation.override("en"):  # the middleware's activation ends with the test
+        dutch = manager_client.get(LIST_URL).content.decode()
+    assert ">Not tested<" in english and ">Niet getest<" in dutch
+
+
+def test_a_row_shows_what_changed_since_the_last_page(manager_client, make_connection, manager):
+    connection = make_connection("Main ERP")
+    assert ">Not tested<" in manager_client.get(LIST_URL).content.decode()
+    ERPConnection.objects.filter(pk=connection.pk).update(
+        last_test_at=timezone.now(), last_test_by=manager, last_test_status="error"
+    )
+    html = manager_client.get(LIST_URL).content.decode()
+    assert ">Not tested<" not in html and 'class="status status-error">Error<' in html
+
+
+def test_a_row_link_carries_the_list_state_of_its_page(manager_client, make_connection):
+    connection = make_connection("Main ERP")
+    edit = reverse("connections:edit", args=[connection.pk])
+    assert edit in links(manager_client.get(LIST_URL).content.decode())
+    html = manager_client.get(LIST_URL, {"sort": "-connector"}).content.decode()
+    assert f"{edit}?sort=-connector" in links(html)
