@@ -119,12 +119,15 @@ def _row_values(*, deleted: bool) -> QuerySet[Any]:
     username = get_user_model().USERNAME_FIELD
     # Who last tested a live row, or deleted a deleted one: a name, not a User object.
     who = "deleted_by" if deleted else "last_test_by"
-    base = ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
-    return base.annotate(
-        user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
-        group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
-        **{f"{who}_name": F(f"{who}__{username}")},
-    ).values(*list_rows.COLUMNS, "user_count", "group_count", f"{who}_name")
+    return (
+        _live_or_deleted(deleted)
+        .annotate(
+            user_count=Coalesce(_count_of(ERPConnection.users.through), Value(0)),
+            group_count=Coalesce(_count_of(ERPConnection.groups.through), Value(0)),
+            **{f"{who}_name": F(f"{who}__{username}")},
+        )
+        .values(*list_rows.COLUMNS, "user_count", "group_count", f"{who}_name")
+    )
 
 
 def connection_row(*, pk: int) -> list_rows.ConnectionRow | None:
@@ -142,9 +145,8 @@ def connection_list(*, query: ListQuery) -> Page:
     """One page of live or deleted connections, searched by name, optionally only the
     unavailable ones, and sorted: ``object_list`` holds its rows (``list_rows.ConnectionRow``).
 
-    Two queries whatever the number of connections: the count and the page. The count is
-    served by the index on ``deleted_at``, the page by a partial index on ``lower(name)``
-    (live or deleted rows).
+    Two queries whatever the number of connections: the count and the page, each read from
+    a partial index of live or deleted rows (migration 0009).
     """
     paginator = Paginator(connection_list_query(query=query), PAGE_SIZE)
     # Counted without the annotations, whose joins the count would otherwise keep.
@@ -156,8 +158,11 @@ def connection_list(*, query: ListQuery) -> Page:
 
 def _connections(query: ListQuery) -> QuerySet[ERPConnection]:
     """Live or deleted connections, searched by name, optionally only the unavailable ones."""
-    base = ERPConnection.all_objects.deleted() if query.deleted else ERPConnection.objects.all()
-    return _filtered(base, query)
+    return _filtered(_live_or_deleted(query.deleted), query)
+
+
+def _live_or_deleted(deleted: bool) -> QuerySet[ERPConnection]:
+    return ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
 
 
 def _filtered(qs: QuerySet[Any], query: ListQuery) -> QuerySet[Any]:
@@ -182,8 +187,7 @@ def _ordering(query: ListQuery) -> list[Any]:
 
 def connections_by_ids(*, ids: list[int], deleted: bool) -> QuerySet[ERPConnection]:
     """The selected connections of the list, live or deleted as the list shows them."""
-    base = ERPConnection.all_objects.deleted() if deleted else ERPConnection.objects.all()
-    return base.filter(pk__in=ids).order_by(Lower("name"))
+    return _live_or_deleted(deleted).filter(pk__in=ids).order_by(Lower("name"))
 
 
 def sync_connection_list() -> QuerySet[SyncConnection]:
