@@ -53,6 +53,7 @@ COLUMNS = (
 class ConnectionRow:
     """One row of the list, every value as the page shows it."""
 
+    pk: int
     id: str  # the pk as text: printed several times per row, never localised ("1,234")
     name: str
     select_label: str
@@ -87,6 +88,7 @@ def connection_rows(rows: Iterable[dict[str, Any]]) -> list[ConnectionRow]:
     statuses = {key: str(label) for key, label in TEST_STATUS_LABELS.items()}
     return [
         ConnectionRow(
+            pk=values["pk"],
             id=str(values["pk"]),
             name=values["name"],
             select_label=select % {"name": values["name"]},

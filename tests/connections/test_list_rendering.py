@@ -167,3 +167,12 @@ def test_a_row_link_carries_the_list_state_of_its_page(manager_client, make_conn
     assert edit in links(manager_client.get(LIST_URL).content.decode())
     html = manager_client.get(LIST_URL, {"sort": "-connector"}).content.decode()
     assert f"{edit}?sort=-connector" in links(html)
+
+
+def test_the_edit_dialog_opens_over_the_list_as_a_whole_page(manager_client, make_connection):
+    """A reload of the dialog's URL draws the list under it and marks its row as on the page."""
+    connection = make_connection("Main ERP")
+    response = manager_client.get(reverse("connections:edit", args=[connection.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="connection-{connection.pk}"' in html and 'name="row_on_page"' in html
