@@ -53,6 +53,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
+from connections.renderers import config_item_html
 from connectors.base import Connector
 from connectors.schema import FieldSpec, field_specs, hidden_fields
 
@@ -461,6 +462,12 @@ class ConfigItem:
         # The wrappers stay while a choices field's select is swapped, so listen there.
         sources = [f"change from:#field-{config_field_name(n)}" for n in self.spec.depends_on]
         return ", ".join(["load", *sources])
+
+    def __str__(self) -> str:
+        """``{{ item }}`` in a template: the field as the config block shows it."""
+        return config_item_html(self)
+
+    __html__ = __str__
 
 
 @dataclass(frozen=True)

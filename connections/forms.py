@@ -89,9 +89,7 @@ class ConnectionForm(forms.Form):
                 "name": connection.name,
                 "connector": connection.connector_key,
                 "scope": connection.scope,
-                # What the chips show (selectors.principals_of), not whole rows.
-                "users": list(connection.users.only("username", "first_name", "last_name")),
-                "groups": list(connection.groups.all()),
+                # Its users and groups are the dialog's chips (selectors.connection_principals).
                 "sync_connection": connection.sync_connection,
                 "description": connection.description,
             }

@@ -1,5 +1,5 @@
-"""The connection dialog's form renderer: Django's own widget markup, with the common
-widget templates written out in Python.
+"""The connection dialog's markup written out in Python: Django's common widget templates
+(a form renderer) and the connector's configuration fields.
 
 The edit dialog renders about twenty widgets per request. Through the template engine
 each costs about 0.1 ms (``input.html`` includes ``attrs.html``, which loops over the
@@ -7,18 +7,28 @@ attributes; a select includes a template per option), about a third of the dialo
 rendering. :class:`DialogRenderer` writes exactly what Django's templates for inputs,
 selects, options and textareas write (``tests/connections/test_renderers.py`` compares
 them widget by widget) and hands every other template to the project's form renderer.
+
+The configuration fields (:func:`config_item_html`) went the same way: through a template
+with its conditions, an included info button and the widget, each cost about 0.3 ms, so
+eleven REST/JSON fields were a third of the edit dialog (3.6 of 11 ms, in-process).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.template import Context
 from django.template.base import render_value_in_context
-from django.utils.html import conditional_escape
+from django.urls import reverse
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from connections.config_forms import ConfigItem
 
 WIDGETS = "django/forms/widgets/"
 # The templates that are nothing but {% include "django/forms/widgets/input.html" %}.
@@ -128,3 +138,69 @@ class DialogRenderer(BaseRenderer):
 
 
 DIALOG_RENDERER = DialogRenderer()
+
+
+# --- the connector's configuration fields --------------------------------------------------
+
+MORE_INFORMATION = _("More information")
+REQUIRED_MARK = ' <span class="required" aria-hidden="true">*</span>'
+
+
+def _info(field_id: str, help_text: str) -> str:
+    """The (i) button whose tooltip is the help text (config_fields.js shows it)."""
+    return (
+        f'<span class="info-tip"><button type="button" class="info-button" '
+        f'aria-label="{escape(MORE_INFORMATION)}" '
+        f'aria-describedby="{field_id}_helptext">i</button>'
+        f'<span class="tooltip" role="tooltip" id="{field_id}_helptext">{escape(help_text)}'
+        f"</span></span>"
+    )
+
+
+def _choices(item: ConfigItem, name: str, widget: str) -> str:
+    """A field whose options the dialog fetches from the ERP (``choices_from``), on load and
+    when a field it depends on changes (``views.connector_choices``)."""
+    values = {"field": item.spec.name, "described": "1" if item.help_text else ""}
+    connection = getattr(item.field.form, "connection", None)
+    if connection is not None:
+        values["connection"] = str(connection.pk)
+    return (
+        f'<div id="choices-{name}" class="erp-choices" '
+        f'hx-post="{escape(reverse("connections:connector_choices"))}" '
+        f'hx-trigger="{escape(item.choices_trigger)}" hx-include="closest form" '
+        f'hx-target="this" hx-swap="innerHTML" hx-sync="#config-fields:queue all" '
+        f'hx-vals="{escape(json.dumps(values))}">\n{widget}\n'
+        f'<p class="choices-message" id="choices-message-{name}" role="status"></p>\n</div>'
+    )
+
+
+def config_item_html(item: ConfigItem) -> SafeString:
+    """One configuration field of the dialog's config block: its label (with a required
+    mark), the (i) help button, the widget, and the box its errors go into."""
+    field, layout = item.field, item.layout
+    name = escape(field.html_name)
+    label = escape(item.label)
+    widget = str(field)  # the widget's markup, through the form's renderer
+    field_id = escape(field.auto_id or "")
+    info = _info(field_id, item.help_text) if item.help_text else ""
+    classes = {"checkbox": " checkbox-field", "static": " static-field"}.get(layout, "")
+    attrs = f' data-visible-when="{escape(item.visible_when)}"' if item.spec.visible_when else ""
+    attrs += " hidden" if item.hidden else ""
+    if layout == "checkbox":
+        body = (
+            f'<div class="field-label"><label for="{escape(field.id_for_label)}">{widget} '
+            f"{label}</label>{info}</div>"
+        )
+    elif layout == "static":
+        body = (f'<span class="label">{label}</span>\n' if label else "") + widget
+    else:
+        required = REQUIRED_MARK if field.field.required else ""
+        body = (
+            f'<div class="field-label"><label for="{escape(field.id_for_label)}">{label}'
+            f"{required}</label>{info}</div>\n"
+        )
+        body += _choices(item, name, widget) if item.spec.choices_from else widget
+    return SafeString(
+        f'<div id="field-{name}" class="field{classes}"{attrs}>\n{body}\n'
+        f'<div class="field-error" id="error-{name}"></div>\n</div>\n'
+    )

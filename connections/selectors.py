@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IContains
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from connections import list_rows
 from connections.models import ERPConnection, SyncConnection, connector_label, unavailable_message
@@ -224,6 +224,18 @@ def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
     ]
 
 
+def connection_principals(*, connection: ERPConnection) -> list[Principal]:
+    """A saved connection's users and groups as the dialog's chips show them (two queries
+    of the columns a chip shows)."""
+    groups = connection.groups.values_list("pk", "name")
+    users = connection.users.values_list("pk", "username", "first_name", "last_name")
+    return [Principal("group", pk, name, "") for pk, name in groups] + [
+        # User.get_full_name(), or the username
+        Principal("user", pk, f"{first} {last}".strip() or username, "")
+        for pk, username, first, last in users
+    ]
+
+
 def principals_by_ids(*, user_ids: list[int], group_ids: list[int]) -> list[Principal]:
     """The picked users (active ones) and groups, as the access dialog's chips show them."""
     from django.contrib.auth import get_user_model
@@ -257,6 +269,11 @@ class Principal:
     def key(self) -> str:
         """Unique among users and groups: "user:12", "group:3"."""
         return f"{self.kind}:{self.id}"
+
+    @property
+    def remove_label(self) -> str:
+        """The accessible name of its chip's remove button."""
+        return gettext("Remove %(label)s") % {"label": self.label}
 
 
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:

@@ -60,6 +60,11 @@ urlpatterns = [
         name="history",
     ),
     path(
+        "settings/quote-sync/erp-connections/<int:pk>/history/entries/",
+        views.connection_history_entries,
+        name="history_entries",
+    ),
+    path(
         "settings/quote-sync/erp-connections/test/",
         views.connection_test_selected,
         name="test_selected",

@@ -296,10 +296,7 @@ def _dialog_context(
         "row_on_page": row_on_page,
         # Editing: the saved values were tested (or saved) already; adding needs a test.
         "ok_enabled": connection is not None,
-        "picked": selectors.principals_of(
-            users=form.initial.get("users", []), groups=form.initial.get("groups", [])
-        ),
-        "history": history.connection_history(connection=connection) if connection else [],
+        "picked": selectors.connection_principals(connection=connection) if connection else [],
     }
 
 
@@ -536,6 +533,15 @@ def connection_history(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if _is_partial(request):
         return render(request, "connections/history.html#dialog", context)
     return render(request, "connections/history.html", {**context, "active_tab": "erp"})
+
+
+@require_GET
+@manager_required
+def connection_history_entries(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The entries of the edit dialog's *History*, loaded when it is first opened."""
+    connection = get_object_or_404(ERPConnection.all_objects.all(), pk=pk)
+    context = {"history": history.connection_history(connection=connection)}
+    return render(request, "connections/history.html#entries", context)
 
 
 @require_GET

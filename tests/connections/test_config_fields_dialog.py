@@ -3,6 +3,8 @@ ERP, tooltips, date/time; and the upgrade path of a connector whose Config chang
 
 from __future__ import annotations
 
+import html as html_module
+import json
 import re
 import socket
 from datetime import datetime
@@ -349,3 +351,37 @@ def test_the_list_asks_the_installed_class_not_a_remembered_answer(monkeypatch):
 
     registry._connectors["versioned_test"] = Replaced
     assert list_rows.needs_attention("versioned_test", stored, 1, "")
+
+
+# --------------------------------------------------------------------------- the markup
+
+
+class Hostile(BaseModel):
+    note: str = Field("", title='<b>"Note"</b>', description="Say <i>what</i> & 'why'")
+    flag: bool = Field(False, title="<Flag>", description="a & b")
+
+
+class HostileConnector(VersionedConnector):
+    key = "hostile_test"
+    label = "Hostile (test)"
+    Config = Hostile  # type: ignore[assignment]
+    config_version = 1
+
+
+def test_a_connectors_labels_and_help_texts_are_escaped(manager_client, monkeypatch):
+    monkeypatch.setattr(registry, "_connectors", dict(registry._connectors))
+    registry.register(HostileConnector)
+    html = block(manager_client, "hostile_test")
+    assert "<b>" not in html and "<i>" not in html and "<Flag>" not in html
+    assert "&lt;b&gt;&quot;Note&quot;&lt;/b&gt;" in html
+    assert "Say &lt;i&gt;what&lt;/i&gt; &amp; &#x27;why&#x27;" in html
+    checkbox = r'<label for="id_config__flag"><input type="checkbox"[^>]*> &lt;Flag&gt;'
+    assert re.search(checkbox, html)
+
+
+def test_choices_of_a_saved_connection_name_it_in_their_request(manager_client, make_connection):
+    connection = make_connection("Tryton", connector_key="tryton", config={"company": 1})
+    html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    container = re.search(r'<div id="choices-config__company"[^>]*>', html).group(0)
+    values = json.loads(html_module.unescape(re.search(r'hx-vals="([^"]*)"', container).group(1)))
+    assert values == {"field": "company", "described": "1", "connection": str(connection.pk)}

@@ -547,7 +547,33 @@ def test_the_edit_dialog_reads_a_connection_in_constant_queries_whoever_it_names
     connection.users.set([make_user(f"user{i}", first_name=f"User {i}") for i in range(10)])
     connection.groups.set([Group.objects.create(name=f"Team {i}") for i in range(5)])
     # session, user, its two permission lookups; the connection, its users, its groups,
-    # its history, the active sync connections
-    with django_assert_num_queries(9):
+    # the active sync connections (the history is loaded when it is opened)
+    with django_assert_num_queries(8):
         html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
     assert html.count('class="pick"') == 15
+
+
+def test_the_edit_dialogs_history_is_loaded_when_it_is_opened(
+    manager_client, make_connection, manager
+):
+    connection = make_connection("Branch ERP")
+    services.event_record(
+        connection=connection, actor=manager, action="change", changes={"description": ["", "x"]}
+    )
+    html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    entries_url = reverse("connections:history_entries", args=[connection.pk])
+    assert f'hx-get="{entries_url}"' in html and 'hx-trigger="toggle once"' in html
+    assert "history-entry" not in html
+
+    entries = manager_client.get(entries_url, headers=HTMX).content.decode()
+    assert entries.strip().startswith('<ol class="history-entries">')
+    assert entries.count('class="history-entry') == 1 and "Description" in entries
+
+
+def test_the_history_entries_need_the_manage_permission(client, make_connection, make_user):
+    connection = make_connection("Branch ERP")
+    client.force_login(make_user("sales"))
+    response = client.get(
+        reverse("connections:history_entries", args=[connection.pk]), headers=HTMX
+    )
+    assert response.status_code == 403
