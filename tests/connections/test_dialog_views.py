@@ -540,6 +540,15 @@ def test_the_access_dialogs_ok_renders_the_chips(manager_client, make_user):
     assert f'name="users" value="{jane.pk}"' in html and f'name="groups" value="{sales.pk}"' in html
 
 
+def test_a_chip_escapes_the_name_it_shows(manager_client, make_user):
+    odd = make_user("odd", first_name='<b>"O\'Neil"</b>', last_name="& Co")
+    html = manager_client.get(reverse("connections:picks"), {"users": [odd.pk]}, headers=HTMX)
+    text = html.content.decode()
+    assert "<b>" not in text
+    assert "<span>&lt;b&gt;&quot;O&#x27;Neil&quot;&lt;/b&gt; &amp; Co</span>" in text
+    assert 'aria-label="Remove &lt;b&gt;&quot;O&#x27;Neil&quot;&lt;/b&gt; &amp; Co"' in text
+
+
 def test_the_edit_dialog_reads_a_connection_in_constant_queries_whoever_it_names(
     manager_client, make_connection, make_user, django_assert_num_queries
 ):
