@@ -113,6 +113,12 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A select of model choices (the dialog's sync connections) iterates its queryset, which
+    # on PostgreSQL declares a server-side cursor: DECLARE, FETCH and CLOSE, three round trips
+    # for a handful of rows (1.0 against 0.6 ms). Nothing here iterates a result too large to
+    # hold in memory, and a pooler in transaction mode (PgBouncer) needs this setting anyway.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: a writing transaction takes the database's write lock when
     # it begins (not at its first write, which could fail with "database is locked"), and

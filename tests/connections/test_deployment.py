@@ -63,3 +63,21 @@ def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert found.stdout.split()[-1] == "-512"  # KiB
+
+
+def test_postgresql_connections_use_no_server_side_cursors():
+    """Read from the settings a PostgreSQL URL gives (nothing connects), whatever the suite
+    runs on: a select of model choices then costs one round trip, not three."""
+    script = (
+        "import django; django.setup(); from django.db import connection; "
+        "print(connection.vendor, connection.settings_dict['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "erpsettings.settings",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:9/nothing",
+    }
+    found = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split()[-2:] == ["postgresql", "True"]
