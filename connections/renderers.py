@@ -16,6 +16,7 @@ per variable), so eleven fields and twenty chips were half of the edit dialog.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,11 +45,15 @@ WIDGET_CONTEXT = Context()
 
 def _text(value: Any) -> str:
     """``{{ value }}``."""
+    if type(value) is str:  # most are: the template's escape without its lazy-text checks
+        return html.escape(value)
     return render_value_in_context(value, WIDGET_CONTEXT)
 
 
 def _format(value: Any) -> str:
     """``{{ value|stringformat:'s' }}``."""
+    if type(value) is str:
+        return html.escape(value)
     text = "%s" % (str(value) if isinstance(value, tuple) else value)
     return conditional_escape(mark_safe(text) if isinstance(value, SafeData) else text)
 
