@@ -25,7 +25,7 @@ from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.urls import reverse
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -157,9 +157,9 @@ def _info(field_id: str, help_text: str) -> str:
     """The (i) button whose tooltip is the help text (config_fields.js shows it)."""
     return (
         f'<span class="info-tip"><button type="button" class="info-button" '
-        f'aria-label="{escape(MORE_INFORMATION)}" '
+        f'aria-label="{_text(MORE_INFORMATION)}" '
         f'aria-describedby="{field_id}_helptext">i</button>'
-        f'<span class="tooltip" role="tooltip" id="{field_id}_helptext">{escape(help_text)}'
+        f'<span class="tooltip" role="tooltip" id="{field_id}_helptext">{_text(help_text)}'
         f"</span></span>"
     )
 
@@ -173,10 +173,10 @@ def _choices(item: ConfigItem, name: str, widget: str) -> str:
         values["connection"] = str(connection.pk)
     return (
         f'<div id="choices-{name}" class="erp-choices" '
-        f'hx-post="{escape(reverse("connections:connector_choices"))}" '
-        f'hx-trigger="{escape(item.choices_trigger)}" hx-include="closest form" '
+        f'hx-post="{_text(reverse("connections:connector_choices"))}" '
+        f'hx-trigger="{_text(item.choices_trigger)}" hx-include="closest form" '
         f'hx-target="this" hx-swap="innerHTML" hx-sync="#config-fields:queue all" '
-        f'hx-vals="{escape(json.dumps(values))}">\n{widget}\n'
+        f'hx-vals="{_text(json.dumps(values))}">\n{widget}\n'
         f'<p class="choices-message" id="choices-message-{name}" role="status"></p>\n</div>'
     )
 
@@ -185,17 +185,17 @@ def config_item_html(item: ConfigItem) -> SafeString:
     """One configuration field of the dialog's config block: its label (with a required
     mark), the (i) help button, the widget, and the box its errors go into."""
     field, layout = item.field, item.layout
-    name = escape(field.html_name)
-    label = escape(item.label)
+    name = _text(field.html_name)
+    label = _text(item.label)
     widget = str(field)  # the widget's markup, through the form's renderer
-    field_id = escape(field.auto_id or "")
+    field_id = _text(field.auto_id or "")
     info = _info(field_id, item.help_text) if item.help_text else ""
     classes = {"checkbox": " checkbox-field", "static": " static-field"}.get(layout, "")
-    attrs = f' data-visible-when="{escape(item.visible_when)}"' if item.spec.visible_when else ""
+    attrs = f' data-visible-when="{_text(item.visible_when)}"' if item.spec.visible_when else ""
     attrs += " hidden" if item.hidden else ""
     if layout == "checkbox":
         body = (
-            f'<div class="field-label"><label for="{escape(field.id_for_label)}">{widget} '
+            f'<div class="field-label"><label for="{_text(field.id_for_label)}">{widget} '
             f"{label}</label>{info}</div>"
         )
     elif layout == "static":
@@ -203,7 +203,7 @@ def config_item_html(item: ConfigItem) -> SafeString:
     else:
         required = REQUIRED_MARK if field.field.required else ""
         body = (
-            f'<div class="field-label"><label for="{escape(field.id_for_label)}">{label}'
+            f'<div class="field-label"><label for="{_text(field.id_for_label)}">{label}'
             f"{required}</label>{info}</div>\n"
         )
         body += _choices(item, name, widget) if item.spec.choices_from else widget
@@ -219,9 +219,9 @@ def config_item_html(item: ConfigItem) -> SafeString:
 def chip_html(principal: Principal) -> SafeString:
     """A picked user or group under *Scope*: its name, a remove button, and the hidden input
     that posts it (``users`` or ``groups``)."""
-    field, pk, label = principal.field, principal.id, escape(principal.label)
+    field, pk, label = principal.field, principal.id, _text(principal.label)
     return SafeString(
         f'<li class="pick" data-kind="{field}" data-id="{pk}"><span>{label}</span> '
-        f'<button type="button" class="remove-pick" aria-label="{escape(principal.remove_label)}">'
+        f'<button type="button" class="remove-pick" aria-label="{_text(principal.remove_label)}">'
         f'×</button><input type="hidden" name="{field}" value="{pk}"></li>\n'
     )
