@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
@@ -109,6 +111,18 @@ class ConnectionForm(forms.Form):
         self.kept_secrets: list[str] = []
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
         connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
+        # Changing the connector swaps only the config block (views.connector_fields).
+        connector_field.widget.attrs.update(
+            {
+                "hx-get": reverse("connections:connector_fields"),
+                "hx-target": "#config-fields",
+                "hx-swap": "outerHTML",
+                "hx-include": "this",
+                "aria-describedby": "error-connector",
+            }
+        )
+        if connection is not None:
+            connector_field.widget.attrs["hx-vals"] = json.dumps({"connection": str(connection.pk)})
         key = connector_key or self._chosen_connector()
         self.connector_cls: type[Connector[Any]] | None = None
         # The connector of a saved connection may have been uninstalled since.
