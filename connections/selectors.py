@@ -276,17 +276,13 @@ def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page
         .order_by(Lower("username"))
         .only("pk", "username", "first_name", "last_name", "email")
     )
-    scanned = users
     if q:
-        words = q.split()
         groups = groups.filter(name__icontains=q)
-        scanned = users.filter(*[_user_matches(word, scan=True) for word in words])
-        users = users.filter(*[_user_matches(word) for word in words])
     # Django documents object_list as any "sliceable object with a count() or __len__()
     # method", and Paginator only slices and counts it; django-stubs' _SupportsPagination
     # protocol also demands int indexing and iteration, which this sequence does not need.
     paginator: Paginator[Principal] = Paginator(
-        _PrincipalSequence(groups, users, scanned),  # type: ignore[arg-type]
+        _PrincipalSequence(groups, users, q.split()),  # type: ignore[arg-type]
         PRINCIPALS_PER_PAGE,
     )
     return paginator.get_page(page)
@@ -367,13 +363,12 @@ SCAN_FROM_USERS = 1000
 
 
 class _PrincipalSequence:
-    """Groups followed by users as one sliceable sequence, sliced in the database.
+    """Groups, followed by the users who match every word, as one sliceable sequence,
+    sliced in the database."""
 
-    ``scanned`` finds the same users as ``users`` without the FTS table (the LIKEs).
-    """
-
-    def __init__(self, groups: QuerySet, users: QuerySet, scanned: QuerySet) -> None:
-        self.groups, self.users, self.scanned = groups, users, scanned
+    def __init__(self, groups: QuerySet, users: QuerySet, words: list[str]) -> None:
+        self.groups, self.all_users, self.words = groups, users, words
+        self.users = users.filter(*[_user_matches(word) for word in words])
         self._group_count: int | None = None
         self._user_count: int | None = None
 
@@ -402,7 +397,9 @@ class _PrincipalSequence:
         ]
         user_start, user_stop = max(0, start - n_groups), max(0, stop - n_groups)
         if user_stop > user_start:
-            users = self.users if self.user_count() < SCAN_FROM_USERS else self.scanned
+            users = self.users
+            if self.user_count() >= SCAN_FROM_USERS:
+                users = self.all_users.filter(*[_user_matches(w, scan=True) for w in self.words])
             found += [
                 Principal(
                     "user",
