@@ -305,7 +305,8 @@ def _user_matches(word: str, *, scan: bool = False) -> Q:
     """Users whose username, first name, last name or e-mail contains ``word``, any case.
 
     ``scan``: for reading users in username order until a page is full, where SQLite finds
-    many matches sooner with its LIKEs than through its FTS table (``SCAN_FROM_USERS``).
+    many matches sooner with its LIKEs than through its FTS table (``SCAN_FROM_USERS``);
+    PostgreSQL's trigram expression serves both.
     """
     if db_connection.vendor == "postgresql":
         # UPPER(USER_SEARCH_TEXT) LIKE UPPER('%word%'): the trigram index of migration 0011
