@@ -8,17 +8,19 @@ rendering. :class:`DialogRenderer` writes exactly what Django's templates for in
 selects, options and textareas write (``tests/connections/test_renderers.py`` compares
 them widget by widget) and hands every other template to the project's form renderer.
 
-The configuration fields (:func:`config_item_html`) and the chips of the picked users and
-groups (:func:`chip_html`) went the same way: through a template, a REST/JSON field with its
-conditions and info button cost about 0.3 ms, and a chip about 300 Python calls (some 50
-per variable), so eleven fields and twenty chips were half of the edit dialog.
+The configuration fields (:func:`config_item_html`), the chips of the picked users and
+groups (:func:`chip_html`) and the access dialog's results (:func:`principal_options_html`)
+went the same way: through a template, a REST/JSON field with its conditions and info button
+cost about 0.3 ms, and a chip or a result about 300 Python calls (some 50 per variable), so
+eleven fields and twenty chips were half of the edit dialog, and twenty results half of a
+search.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.forms.renderers import BaseRenderer, get_default_renderer
@@ -225,3 +227,24 @@ def chip_html(principal: Principal) -> SafeString:
         f'<button type="button" class="remove-pick" aria-label="{_text(principal.remove_label)}">'
         f'×</button><input type="hidden" name="{field}" value="{pk}"></li>\n'
     )
+
+
+GROUP_WORD, USER_WORD = _("Group"), _("User")
+
+
+def principal_options_html(principals: Iterable[Principal], *, picked: set[str]) -> SafeString:
+    """The access dialog's results: per user or group a checkbox (checked when ``picked``
+    holds its key), its kind, its name and what tells it apart (username and e-mail)."""
+    kinds = {"group": _text(GROUP_WORD), "user": _text(USER_WORD)}
+    options = []
+    for principal in principals:
+        checked = " checked" if principal.key in picked else ""
+        detail = principal.detail
+        detail = f' <span class="muted">({_text(detail)})</span>' if detail else ""
+        options.append(
+            f'<label class="principal"><input type="checkbox" name="{principal.field}" '
+            f'value="{principal.id}"{checked}>\n'
+            f'<span class="principal-kind">{kinds[principal.kind]}</span>\n'
+            f"{_text(principal.label)}{detail}</label>\n"
+        )
+    return SafeString("".join(options))

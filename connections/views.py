@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from connections import history, list_rows, selectors, services
+from connections import history, list_rows, renderers, selectors, services
 from connections.config_choices import config_choices
 from connections.context import connector_context
 from connections.forms import ConnectionForm
@@ -591,13 +591,14 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
     # The picks so far travel with every search: checked here, hidden inputs for the rest.
     users, groups = set(_ids(request.GET, "users")), set(_ids(request.GET, "groups"))
     shown = {(p.kind, p.id) for p in page}
+    picked = {f"user:{u}" for u in users} | {f"group:{g}" for g in groups}
     return render(
         request,
         "connections/dialog.html#principals",
         {
             "principals": page,
+            "options": renderers.principal_options_html(page, picked=picked),
             "q": q,
-            "picked": {f"user:{u}" for u in users} | {f"group:{g}" for g in groups},
             "hidden_users": sorted(u for u in users if ("user", u) not in shown),
             "hidden_groups": sorted(g for g in groups if ("group", g) not in shown),
         },

@@ -281,6 +281,22 @@ def test_principal_search_finds_users_by_email_and_groups_by_name(manager_client
     assert "Jane" in html and "Janitors" not in html
 
 
+def test_principal_search_shows_kind_name_and_detail_escaped(manager_client, make_user):
+    make_user("o'neil", first_name="<b>Odd</b>", email="odd&co@example.com")
+    Group.objects.create(name='Odd "team"')
+    html = manager_client.get(
+        reverse("connections:principals"), {"q": "odd"}, headers=HTMX
+    ).content.decode()
+    assert "<b>" not in html
+    assert '<span class="principal-kind">Group</span>\nOdd &quot;team&quot;</label>' in html
+    assert (
+        '<span class="principal-kind">User</span>\n&lt;b&gt;Odd&lt;/b&gt; '
+        '<span class="muted">(o&#x27;neil · odd&amp;co@example.com)</span></label>'
+    ) in html
+    nobody = manager_client.get(reverse("connections:principals"), {"q": "zzz"}, headers=HTMX)
+    assert "No users or groups match your search." in nobody.content.decode()
+
+
 def test_principal_search_paginates_many_users(
     manager_client, django_user_model, django_assert_max_num_queries
 ):
