@@ -9,7 +9,7 @@ selects, options and textareas write (``tests/connections/test_renderers.py`` co
 them widget by widget) and hands every other template to the project's form renderer.
 
 The configuration fields (:func:`config_item_html`), the chips of the picked users and
-groups (:func:`chip_html`) and the access dialog's results (:func:`principal_options_html`)
+groups (:func:`chips_html`) and the access dialog's results (:func:`principal_options_html`)
 went the same way: through a template, a REST/JSON field with its conditions and info button
 cost about 0.3 ms, and a chip or a result about 300 Python calls (some 50 per variable), so
 eleven fields and twenty chips were half of the edit dialog, and twenty results half of a
@@ -218,14 +218,17 @@ def config_item_html(item: ConfigItem) -> SafeString:
 # --- the picked users and groups -----------------------------------------------------------
 
 
-def chip_html(principal: Principal) -> SafeString:
-    """A picked user or group under *Scope*: its name, a remove button, and the hidden input
-    that posts it (``users`` or ``groups``)."""
-    field, pk, label = principal.field, principal.id, _text(principal.label)
+def chips_html(principals: Iterable[Principal]) -> SafeString:
+    """The picked users and groups under *Scope*: per user or group its name, a remove button
+    and the hidden input that posts it (``users`` or ``groups``)."""
     return SafeString(
-        f'<li class="pick" data-kind="{field}" data-id="{pk}"><span>{label}</span> '
-        f'<button type="button" class="remove-pick" aria-label="{_text(principal.remove_label)}">'
-        f'×</button><input type="hidden" name="{field}" value="{pk}"></li>\n'
+        "".join(
+            f'<li class="pick" data-kind="{p.field}" data-id="{p.id}"><span>{_text(p.label)}'
+            f'</span> <button type="button" class="remove-pick" '
+            f'aria-label="{_text(p.remove_label)}">×</button>'
+            f'<input type="hidden" name="{p.field}" value="{p.id}"></li>\n'
+            for p in principals
+        )
     )
 
 

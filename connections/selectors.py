@@ -26,10 +26,9 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IContains
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy as _
 
-from connections import list_rows, renderers
+from connections import list_rows
 from connections.models import ERPConnection, SyncConnection, connector_label, unavailable_message
 from connections.names import name_key
 from connectors import registry
@@ -276,11 +275,6 @@ class Principal:
     def remove_label(self) -> str:
         """The accessible name of its chip's remove button."""
         return gettext("Remove %(label)s") % {"label": self.label}
-
-    @property
-    def chip(self) -> SafeString:
-        """Its chip in the dialog's list of picked users and groups."""
-        return renderers.chip_html(self)
 
 
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:

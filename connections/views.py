@@ -296,7 +296,9 @@ def _dialog_context(
         "row_on_page": row_on_page,
         # Editing: the saved values were tested (or saved) already; adding needs a test.
         "ok_enabled": connection is not None,
-        "picked": selectors.connection_principals(connection=connection) if connection else [],
+        "chips": renderers.chips_html(
+            selectors.connection_principals(connection=connection) if connection else []
+        ),
     }
 
 
@@ -551,7 +553,9 @@ def principal_picks(request: HtmxHttpRequest) -> HttpResponse:
     picked = selectors.principals_by_ids(
         user_ids=_ids(request.GET, "users"), group_ids=_ids(request.GET, "groups")
     )
-    return render(request, "connections/dialog.html#picked", {"picked": picked})
+    return render(
+        request, "connections/dialog.html#picked", {"chips": renderers.chips_html(picked)}
+    )
 
 
 def _ids(params: Any, name: str) -> list[int]:
