@@ -24,8 +24,10 @@ ERP (:mod:`connections.config_choices`). Fields come in sections (``group``), an
 with ``visible_when`` is hidden, not validated and not stored while its condition is false.
 
 The lead's connection form calls :func:`add_config_fields` in ``__init__`` and
-:func:`clean_config` in ``clean()``. Labels and help texts stay lazy translations, so they
-are rendered in the language of the request.
+:func:`clean_config` in ``clean()``. Labels, help texts and choice labels are translated
+when the fields are made, in the language of the request the form is made for: a lazy
+translation is translated again at every use, and the dialog uses each several times
+(about a hundred translations of the REST/JSON fields per dialog otherwise).
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ from django.core.validators import (
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
@@ -127,21 +128,27 @@ def _initial(spec: FieldSpec, initial_public: Mapping[str, Any]) -> Any:
     return spec.default if spec.has_default else None
 
 
+def _translated(text: Any) -> Any:
+    """A lazy translation as text in the active language (None and "" stay)."""
+    return text if not text else str(text)
+
+
 def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = False) -> forms.Field:
     """The Django form field of one configuration field.
 
     ``secret_stored``: a secret has a stored value, so the input may stay empty (keep it).
     """
+    label, help_text = _translated(spec.label), _translated(spec.help_text)
     common: dict[str, Any] = {
-        "label": spec.label,
-        "help_text": spec.help_text,
+        "label": label,
+        "help_text": help_text,
         "required": spec.required,
         "initial": initial,
         "disabled": spec.read_only,
     }
     field: forms.Field
     if spec.kind == "label":
-        field = StaticTextField(text=spec.text, label=spec.label, help_text=spec.help_text)
+        field = StaticTextField(text=_translated(spec.text), label=label, help_text=help_text)
         setattr(field, "config_spec", spec)  # noqa: B010 - read by config_sections
         return field
     if spec.kind == "text":
@@ -152,12 +159,9 @@ def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = Fa
         attrs: dict[str, Any] = {"autocomplete": "new-password"}
         if secret_stored:
             common["required"] = False
-            common["help_text"] = (
-                format_lazy("{} {}", spec.help_text, UNCHANGED_NOTE)
-                if spec.help_text
-                else UNCHANGED_NOTE
-            )
-            attrs["placeholder"] = UNCHANGED_PLACEHOLDER
+            note = str(UNCHANGED_NOTE)
+            common["help_text"] = f"{help_text} {note}" if help_text else note
+            attrs["placeholder"] = str(UNCHANGED_PLACEHOLDER)
         common["initial"] = None
         field = forms.CharField(
             widget=forms.PasswordInput(render_value=False, attrs=attrs),
@@ -195,7 +199,7 @@ def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = Fa
             except KeyError:
                 raise ValueError(text) from None
 
-        choices: list[tuple[str, Any]] = [(str(v), label) for v, label in spec.choices]
+        choices: list[tuple[str, Any]] = [(str(v), str(text)) for v, text in spec.choices]
         if spec.optional:
             choices.insert(0, ("", "---------"))
         field = forms.TypedChoiceField(
