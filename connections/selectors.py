@@ -226,15 +226,9 @@ def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
 
 
 def connection_principals(*, connection: ERPConnection) -> list[Principal]:
-    """A saved connection's users and groups as the dialog's chips show them (two queries
-    of the columns a chip shows)."""
-    groups = connection.groups.values_list("pk", "name")
-    users = connection.users.values_list("pk", "username", "first_name", "last_name")
-    return [Principal("group", pk, name, "") for pk, name in groups] + [
-        # User.get_full_name(), or the username
-        Principal("user", pk, f"{first} {last}".strip() or username, "")
-        for pk, username, first, last in users
-    ]
+    """A saved connection's users and groups as the dialog's chips show them."""
+    users = connection.users.only("username", "first_name", "last_name")
+    return principals_of(users=list(users), groups=list(connection.groups.only("name")))
 
 
 def principals_by_ids(*, user_ids: list[int], group_ids: list[int]) -> list[Principal]:

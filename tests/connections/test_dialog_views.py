@@ -268,25 +268,25 @@ def test_specific_scope_with_a_group_is_saved(manager_client, demo_erp):
     assert list(ERPConnection.objects.get().groups.all()) == [group]
 
 
+def searched(client, q: str) -> str:
+    """The access dialog's results for ``q``."""
+    response = client.get(reverse("connections:principals"), {"q": q}, headers=HTMX)
+    return response.content.decode()
+
+
 def test_principal_search_finds_users_by_email_and_groups_by_name(manager_client, make_user):
     make_user("jdoe", email="jane.doe@example.com", first_name="Jane")
     Group.objects.create(name="Janitors")
-    html = manager_client.get(
-        reverse("connections:principals"), {"q": "jan"}, headers=HTMX
-    ).content.decode()
+    html = searched(manager_client, "jan")
     assert "Janitors" in html and "Jane" in html
-    html = manager_client.get(
-        reverse("connections:principals"), {"q": "doe@example"}, headers=HTMX
-    ).content.decode()
+    html = searched(manager_client, "doe@example")
     assert "Jane" in html and "Janitors" not in html
 
 
 def test_principal_search_shows_kind_name_and_detail_escaped(manager_client, make_user):
     make_user("o'neil", first_name="<b>Odd</b>", email="odd&co@example.com")
     Group.objects.create(name='Odd "team"')
-    html = manager_client.get(
-        reverse("connections:principals"), {"q": "odd"}, headers=HTMX
-    ).content.decode()
+    html = searched(manager_client, "odd")
     assert "<b>" not in html
     assert '<span class="principal-kind">Group</span>\nOdd &quot;team&quot;</label>' in html
     assert (
