@@ -208,7 +208,9 @@ class ConnectionForm(forms.Form):
             name=typed_name, connection=self.connection
         ):
             self.add_error("name", _("A connection with this name already exists."))
-        picked = cleaned.get("users") or cleaned.get("groups")
+        # What was posted, not the cleaned querysets: an empty pick is a ``none()`` queryset,
+        # and asking it whether it is empty runs the query compiler for nothing.
+        picked = self["users"].data or self["groups"].data
         bad_pick = self.has_error("users") or self.has_error("groups")
         if cleaned.get("scope") == ERPConnection.Scope.SPECIFIC and not picked and not bad_pick:
             self.add_error("scope", _("Select at least one user or group, or choose All."))

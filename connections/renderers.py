@@ -232,6 +232,18 @@ def chips_html(principals: Iterable[Principal]) -> SafeString:
     )
 
 
+def field_error_boxes(errors: Mapping[str, Iterable[str]]) -> SafeString:
+    """Every field's error box, swapped in out of band (an empty one clears old errors)."""
+    return SafeString(
+        "".join(
+            f'<div class="field-error" id="error-{name}" hx-swap-oob="true">'
+            + "".join(f"<span>{_text(error)}</span>" for error in field_errors)
+            + "</div>\n"
+            for name, field_errors in errors.items()
+        )
+    )
+
+
 GROUP_WORD, USER_WORD = _("Group"), _("User")
 
 

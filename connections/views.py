@@ -344,7 +344,7 @@ def _errors_response(
         request,
         f"connections/dialog.html#{template}",
         {
-            "errors": _field_errors(form),
+            "error_boxes": renderers.field_error_boxes(_field_errors(form)),
             "non_field_errors": form.non_field_errors(),
             "has_errors": bool(form.errors),
             **extra,
@@ -398,23 +398,25 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
     except ValidationError as exc:
         _add_service_errors(form, exc)
         return _errors_response(request, form, template="tested", test_refused=True)
-    blockers = _blockers(form)
-    query = ListQuery.from_params(request.POST)
-    row = None
+    # A test of a saved connection whose row is on the page refreshes that row too.
+    row: dict[str, Any] = {}
     if outcome.of_saved and connection is not None and request.POST.get("row_on_page"):
-        row = selectors.connection_row(pk=connection.pk)
+        query = ListQuery.from_params(request.POST)
+        row = {
+            "row": selectors.connection_row(pk=connection.pk),
+            "query": query,
+            "query_string": urlencode(query.params()),
+            "list_path": reverse("connections:list"),
+            "list_query": _list_query(query),
+        }
     return _errors_response(
         request,
         form,
         template="tested",
         outcome=outcome,
-        blockers=blockers,
+        blockers=_blockers(form),
         ok_enabled=outcome.result.succeeded and not form.errors,
-        row=row,
-        query=query,
-        query_string=urlencode(query.params()),
-        list_path=reverse("connections:list"),
-        list_query=_list_query(query),
+        **row,
     )
 
 

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy, override
 
 from connections.forms import ConnectionForm
-from connections.renderers import DIALOG_RENDERER
+from connections.renderers import DIALOG_RENDERER, field_error_boxes
 
 TRICKY = "a \"quoted\" <b>&amp;</b> 'value'"
 
@@ -76,3 +76,12 @@ def test_the_connection_form_renders_as_with_djangos_renderer(connector):
     django_form = ConnectionForm(connector_key=connector, renderer=get_default_renderer())
     for name in form.fields:
         assert str(form[name]) == str(django_form[name]), name
+
+
+def test_field_error_boxes_escape_the_errors_and_write_empty_boxes_to_clear_old_ones():
+    html = field_error_boxes({"name": ["<b>taken</b>", "too long"], "description": []})
+    assert html == (
+        '<div class="field-error" id="error-name" hx-swap-oob="true">'
+        "<span>&lt;b&gt;taken&lt;/b&gt;</span><span>too long</span></div>\n"
+        '<div class="field-error" id="error-description" hx-swap-oob="true"></div>\n'
+    )
