@@ -54,7 +54,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ValidationError
 
-from connections.renderers import config_item_html
+from connections.renderers import MORE_INFORMATION, config_item_html
 from connectors.base import Connector
 from connectors.schema import FieldSpec, field_specs, hidden_fields
 
@@ -129,8 +129,9 @@ def _initial(spec: FieldSpec, initial_public: Mapping[str, Any]) -> Any:
 
 
 def _translated(text: Any) -> Any:
-    """A lazy translation as text in the active language (None and "" stay)."""
-    return text if not text else str(text)
+    """A lazy translation as text in the active language (None stays). One translation:
+    even asking a lazy text whether it is empty translates it."""
+    return None if text is None else str(text)
 
 
 def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = False) -> forms.Field:
@@ -430,6 +431,7 @@ class ConfigItem:
     field: forms.BoundField
     spec: FieldSpec
     hidden: bool
+    more_information: str = ""  # the (i) button's name, translated once per block
 
     @cached_property
     def layout(self) -> str:
@@ -489,10 +491,11 @@ def config_sections(form: forms.BaseForm) -> list[ConfigSection]:
     if connector_cls is None:
         return []
     hidden = hidden_fields(connector_cls.Config, _raw_values(form, connector_cls))
+    more_information = str(MORE_INFORMATION)
     sections: dict[str, ConfigSection] = {}
     for bound in config_bound_fields(form):
         spec: FieldSpec = bound.field.config_spec  # type: ignore[attr-defined]
-        key = str(spec.group or "")
-        section = sections.setdefault(key, ConfigSection(spec.group or "", []))
-        section.items.append(ConfigItem(bound, spec, spec.name in hidden))
+        legend = "" if spec.group is None else str(spec.group)
+        section = sections.setdefault(legend, ConfigSection(legend, []))
+        section.items.append(ConfigItem(bound, spec, spec.name in hidden, more_information))
     return list(sections.values())

@@ -29,7 +29,7 @@ from django.template.base import render_value_in_context
 from django.urls import reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 if TYPE_CHECKING:
     from connections.config_forms import ConfigItem
@@ -155,11 +155,11 @@ MORE_INFORMATION = _("More information")
 REQUIRED_MARK = ' <span class="required" aria-hidden="true">*</span>'
 
 
-def _info(field_id: str, help_text: str) -> str:
+def _info(field_id: str, help_text: str, more_information: str) -> str:
     """The (i) button whose tooltip is the help text (config_fields.js shows it)."""
     return (
         f'<span class="info-tip"><button type="button" class="info-button" '
-        f'aria-label="{_text(MORE_INFORMATION)}" '
+        f'aria-label="{_text(more_information or MORE_INFORMATION)}" '
         f'aria-describedby="{field_id}_helptext">i</button>'
         f'<span class="tooltip" role="tooltip" id="{field_id}_helptext">{_text(help_text)}'
         f"</span></span>"
@@ -191,7 +191,7 @@ def config_item_html(item: ConfigItem) -> SafeString:
     label = _text(item.label)
     widget = str(field)  # the widget's markup, through the form's renderer
     field_id = _text(field.auto_id or "")
-    info = _info(field_id, item.help_text) if item.help_text else ""
+    info = _info(field_id, item.help_text, item.more_information) if item.help_text else ""
     classes = {"checkbox": " checkbox-field", "static": " static-field"}.get(layout, "")
     attrs = f' data-visible-when="{_text(item.visible_when)}"' if item.spec.visible_when else ""
     attrs += " hidden" if item.hidden else ""
@@ -221,11 +221,12 @@ def config_item_html(item: ConfigItem) -> SafeString:
 def chips_html(principals: Iterable[Principal]) -> SafeString:
     """The picked users and groups under *Scope*: per user or group its name, a remove button
     and the hidden input that posts it (``users`` or ``groups``)."""
+    remove = gettext("Remove %(label)s")  # once, not per chip
     return SafeString(
         "".join(
             f'<li class="pick" data-kind="{p.field}" data-id="{p.id}"><span>{_text(p.label)}'
             f'</span> <button type="button" class="remove-pick" '
-            f'aria-label="{_text(p.remove_label)}">×</button>'
+            f'aria-label="{_text(remove % {"label": p.label})}">×</button>'
             f'<input type="hidden" name="{p.field}" value="{p.id}"></li>\n'
             for p in principals
         )

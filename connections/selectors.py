@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.db.models.lookups import IContains
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 from connections import list_rows
 from connections.models import ERPConnection, SyncConnection, connector_label, unavailable_message
@@ -264,11 +264,6 @@ class Principal:
     def key(self) -> str:
         """Unique among users and groups: "user:12", "group:3"."""
         return f"{self.kind}:{self.id}"
-
-    @property
-    def remove_label(self) -> str:
-        """The accessible name of its chip's remove button."""
-        return gettext("Remove %(label)s") % {"label": self.label}
 
 
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
