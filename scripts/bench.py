@@ -263,6 +263,17 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
+def cpu_probe() -> float:
+    """The best of five runs of a fixed pure-Python loop, in ms: how fast the machine was
+    (another run's figures compare with these only at a similar probe)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(i * i % 7 for i in range(300_000))
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def queries_and_calls(call: Callable[[], Any]) -> tuple[int, int]:
     """The SQL queries and the Python function calls of one call, in-process (the second of
     two, so that first-use caches are warm). Calls are counted, not timed: the same code and
@@ -460,6 +471,7 @@ def run(
         assert response.status_code == 200, (key, response.status_code, response.text[:300])
         series[key].size = len(response.content)
 
+    probe_before = cpu_probe()
     print(f"Measuring {args.rounds} interleaved rounds ...", flush=True)
     order = list(targets)
     rng = random.Random(1)
@@ -469,6 +481,8 @@ def run(
             ms, response = timed(targets[key])
             assert response.status_code == 200, (key, response.status_code)
             series[key].timings.append(ms)
+
+    probe = (probe_before, cpu_probe())
 
     # Query and call counts, in-process against the same database and settings.
     in_process: dict[str, Callable[[], Any]] = {
@@ -583,6 +597,7 @@ def run(
         load=(load_before, os.getloadavg()),
         elapsed=elapsed,
         series=series,
+        probe=probe,
     )
     print()
     print(header)
@@ -763,6 +778,7 @@ def machine_header(
     load: tuple[tuple[float, ...], tuple[float, ...]],
     elapsed: float,
     series: dict[str, Series],
+    probe: tuple[float, float],
 ) -> str:
     from django.db import connection
 
@@ -813,7 +829,10 @@ def machine_header(
         f"Noise: the floor's interquartile range is {iqr:.0f}% of its median and the medians "
         f"of five blocks of rounds span {drift:.0f}% of it; load average "
         f"{load[0][0]:.1f} before, {load[1][0]:.1f} after (other processes share the "
-        f"machine). Differences smaller than that are not findings.\n"
+        f"machine). Differences smaller than that are not findings. CPU probe (a fixed "
+        f"pure-Python loop, best of five): {probe[0]:.1f} ms before the rounds, "
+        f"{probe[1]:.1f} ms after; the milliseconds of two runs compare only at similar "
+        f"probes, the ratios and the calls at any.\n"
     )
 
 
