@@ -25,9 +25,10 @@ with ``visible_when`` is hidden, not validated and not stored while its conditio
 
 The lead's connection form calls :func:`add_config_fields` in ``__init__`` and
 :func:`clean_config` in ``clean()``. Labels, help texts and choice labels are translated
-when the fields are made, in the language of the request the form is made for: a lazy
-translation is translated again at every use, and the dialog uses each several times
-(about a hundred translations of the REST/JSON fields per dialog otherwise).
+when the fields of a form to show are made, in the language of the request the form is
+made for: a lazy translation is translated again at every use, and the dialog uses each
+several times (about a hundred translations of the REST/JSON fields per dialog otherwise).
+A posted form is never shown, so its labels and help texts stay lazy (never translated).
 """
 
 from __future__ import annotations
@@ -134,12 +135,17 @@ def _translated(text: Any) -> Any:
     return None if text is None else str(text)
 
 
-def form_field(spec: FieldSpec, *, initial: Any = None, secret_stored: bool = False) -> forms.Field:
+def form_field(
+    spec: FieldSpec, *, initial: Any = None, secret_stored: bool = False, shown: bool = True
+) -> forms.Field:
     """The Django form field of one configuration field.
 
     ``secret_stored``: a secret has a stored value, so the input may stay empty (keep it).
+    ``shown``: the form will be rendered, so its label and help text are translated now.
     """
-    label, help_text = _translated(spec.label), _translated(spec.help_text)
+    label, help_text = spec.label, spec.help_text
+    if shown:
+        label, help_text = _translated(label), _translated(help_text)
     common: dict[str, Any] = {
         "label": label,
         "help_text": help_text,
@@ -230,11 +236,13 @@ def config_form_fields(
     *,
     initial_public: Mapping[str, Any] | None = None,
     stored_secret_names: Iterable[str] = (),
+    shown: bool = True,
 ) -> dict[str, forms.Field]:
     """``{"config__<name>": field}`` for every configuration field, in connector order.
 
     ``initial_public`` holds stored non-secret values (defaults fill the rest);
-    ``stored_secret_names`` the secrets that have a stored value (blank keeps them).
+    ``stored_secret_names`` the secrets that have a stored value (blank keeps them);
+    ``shown``: the fields will be rendered (see :func:`form_field`).
     """
     initial_public = initial_public or {}
     stored = set(stored_secret_names)
@@ -243,6 +251,7 @@ def config_form_fields(
             spec,
             initial=_initial(spec, initial_public),
             secret_stored=spec.secret and spec.name in stored,
+            shown=shown,
         )
         for spec in field_specs(connector_cls.Config)
     }
@@ -262,7 +271,10 @@ def add_config_fields(
     end. The names are also kept in ``form.config_field_names`` for templates.
     """
     new = config_form_fields(
-        connector_cls, initial_public=initial_public, stored_secret_names=stored_secret_names
+        connector_cls,
+        initial_public=initial_public,
+        stored_secret_names=stored_secret_names,
+        shown=not form.is_bound,  # a posted form is validated, never shown
     )
     if before is not None and before in form.fields:
         fields = list(form.fields.items())

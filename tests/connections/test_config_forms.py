@@ -395,3 +395,18 @@ def test_the_product_register_config_round_trips() -> None:
     assert form.is_valid(), form.errors
     assert form.config.price_decimals == 3  # type: ignore[union-attr]
     assert form.config.rounding_mode == "down"  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_a_shown_form_translates_its_labels_once_and_a_posted_one_leaves_them_lazy() -> None:
+    from django.utils.functional import Promise
+
+    from connections.forms import ConnectionForm as DialogForm
+
+    with translation.override("nl"):
+        shown = DialogForm(connector_key="rest_json").fields["config__base_url"]
+        posted = DialogForm({"connector": "rest_json"}).fields["config__base_url"]
+    assert type(shown.label) is str and shown.label == "Basis-URL"
+    assert isinstance(posted.label, Promise) and isinstance(posted.help_text, Promise)
+    with translation.override("nl"):
+        assert str(posted.label) == "Basis-URL"  # still in the language it is shown in
