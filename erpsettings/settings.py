@@ -157,6 +157,11 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions are read from the cache (one query of its own, or Redis) and written through to
+# the database, so a culled or restarted cache logs nobody out. Every signed-in request reads
+# its session: through the ORM that cost 690 Python calls (about 0.5 ms), from the cache 170.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Background tasks (the health checks) on Django's task framework. The default is the
 # database backend (django-tasks-db, worker: ``manage.py db_worker``); TASKS_BACKEND names
 # another backend class, e.g. django.tasks.backends.immediate.ImmediateBackend.

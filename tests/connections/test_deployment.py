@@ -81,3 +81,24 @@ def test_postgresql_connections_use_no_server_side_cursors():
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert found.stdout.split()[-2:] == ["postgresql", "True"]
+
+
+@pytest.mark.django_db
+def test_a_session_is_read_from_the_cache_and_survives_losing_it(manager_client: Any):
+    """Every signed-in request reads its session: from the cache, without a query of the
+    session table. It is written through to the database, so an emptied cache logs nobody
+    out."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse("connections:list")
+    assert manager_client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert manager_client.get(url).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"]]
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert manager_client.get(url).status_code == 200  # still signed in
+    assert [q for q in queries if "django_session" in q["sql"]]
