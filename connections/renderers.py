@@ -9,11 +9,11 @@ selects, options and textareas write (``tests/connections/test_renderers.py`` co
 them widget by widget) and hands every other template to the project's form renderer.
 
 The configuration fields (:func:`config_item_html`), the chips of the picked users and
-groups (:func:`chips_html`) and the access dialog's results (:func:`principal_options_html`)
-went the same way: through a template, a REST/JSON field with its conditions and info button
-cost about 0.3 ms, and a chip or a result about 300 Python calls (some 50 per variable), so
-eleven fields and twenty chips were half of the edit dialog, and twenty results half of a
-search.
+groups (:func:`chips_html`), the access dialog's results (:func:`principal_options_html`)
+and the test's result (:func:`test_result_html`) went the same way: through a template, a
+REST/JSON field with its conditions and info button cost about 0.3 ms, and a chip or a
+result about 300 Python calls (some 50 per variable), so eleven fields and twenty chips were
+half of the edit dialog, and twenty results half of a search.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
+from connections.models import TEST_STATUS_LABELS
+
 if TYPE_CHECKING:
     from connections.config_forms import ConfigItem
     from connections.selectors import Principal
+    from connections.services import TestOutcome
 
 WIDGETS = "django/forms/widgets/"
 # The templates that are nothing but {% include "django/forms/widgets/input.html" %}.
@@ -264,3 +267,68 @@ def principal_options_html(principals: Iterable[Principal], *, picked: set[str])
             f"{_text(principal.label)}{detail}</label>\n"
         )
     return SafeString("".join(options))
+
+
+# --- the result of *Test ERP connection* ---------------------------------------------------
+
+STATUS_ICONS = {"ok": "✔", "ok_with_info": "ℹ", "warning": "⚠", "error": "✖"}
+
+
+def test_result_html(
+    outcome: TestOutcome | None, blockers: Iterable[str] = (), *, oob: bool = False
+) -> SafeString:
+    """The dialog's *Test result* box: empty (only its progress line) until a test ran, then
+    its status, message, what still keeps OK disabled and the technical details."""
+    status = str(outcome.result.status) if outcome else ""
+    classes = f" has-result status-{_text(status)}" if outcome else ""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    parts = [
+        f'<section id="test-result" class="test-result{classes}" '
+        f'aria-label="{_text(gettext("Test result"))}"{swap}>\n'
+        f'<p class="test-progress">{_text(gettext("Testing..."))}</p>\n'
+    ]
+    if outcome is not None:
+        result = outcome.result
+        label = _text(TEST_STATUS_LABELS.get(status, TEST_STATUS_LABELS["error"]))
+        icon = STATUS_ICONS.get(status, STATUS_ICONS["error"])
+        parts.append(
+            f'<div class="test-body">\n<p class="test-status"><span class="status-icon" '
+            f'aria-hidden="true">{icon}</span>\n<strong>{label}</strong></p>\n'
+            f'<p class="test-message">{_text(result.message)}</p>\n'
+        )
+        blockers = list(blockers)
+        if blockers:
+            intro = (
+                gettext("The connection works, but it cannot be saved yet:")
+                if result.succeeded
+                else gettext("Also correct before saving:")
+            )
+            items = "".join(f"<li>{_text(blocker)}</li>" for blocker in blockers)
+            parts.append(
+                f'<div class="test-blockers">\n<p>{_text(intro)}</p>\n<ul>{items}</ul>\n</div>\n'
+            )
+        code = (
+            f"{_text(gettext('Error code'))}: <code>{_text(result.error_code)}</code> · "
+            if result.error_code
+            else ""
+        )
+        duration = gettext("%(ms)s ms") % {"ms": result.duration_ms}
+        parts.append(
+            f'<p class="test-outdated"><strong>'
+            f"{_text(gettext('The values changed since this test. Test again.'))}</strong></p>\n"
+            f"<details>\n<summary>{_text(gettext('Technical details'))}</summary>\n"
+            f'<p class="technical">{_text(result.technical_message or "-")}</p>\n'
+            f'<p class="muted">{code}{_text(duration)}</p>\n</details>\n</div>\n'
+        )
+    parts.append("</section>")
+    return SafeString("".join(parts))
+
+
+def test_announcement(outcome: TestOutcome | None, blockers: Iterable[str] = ()) -> str:
+    """What the dialog's live region says after a test (or a test refused)."""
+    if outcome is None:
+        return gettext("Correct the marked fields before testing.")
+    status = str(outcome.result.status)
+    label = TEST_STATUS_LABELS.get(status, TEST_STATUS_LABELS["error"])
+    said = f"{gettext('Test result')}: {label}. {outcome.result.message}"
+    return "".join([said, *(f" {blocker}" for blocker in blockers)])

@@ -31,6 +31,7 @@ from connections.context import connector_context
 from connections.forms import ConnectionForm
 from connections.models import ERPConnection
 from connections.selectors import ListQuery
+from connections.services import TestOutcome
 from connectors import registry
 
 MANAGE_PERMISSION = "connections.manage_erpconnection"
@@ -296,6 +297,7 @@ def _dialog_context(
         "row_on_page": row_on_page,
         # Editing: the saved values were tested (or saved) already; adding needs a test.
         "ok_enabled": connection is not None,
+        "test_result": renderers.test_result_html(None),
         "chips": renderers.chips_html(
             selectors.connection_principals(connection=connection) if connection else []
         ),
@@ -352,6 +354,33 @@ def _errors_response(
     )
 
 
+def _tested_response(
+    request: HttpRequest, form: ConnectionForm, outcome: TestOutcome | None = None, **row: Any
+) -> HttpResponse:
+    """A test's answer: its result (or, without an outcome, that the test was refused), the
+    proof, OK's state and the field errors, all out of band."""
+    if outcome is None:
+        return _errors_response(
+            request,
+            form,
+            template="tested",
+            test_refused=True,
+            test_result=renderers.test_result_html(None, oob=True),
+            test_announcement=renderers.test_announcement(None),
+        )
+    blockers = _blockers(form)
+    return _errors_response(
+        request,
+        form,
+        template="tested",
+        outcome=outcome,
+        test_result=renderers.test_result_html(outcome, blockers, oob=True),
+        test_announcement=renderers.test_announcement(outcome, blockers),
+        ok_enabled=outcome.result.succeeded and not form.errors,
+        **row,
+    )
+
+
 def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -385,7 +414,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
     form = _posted_form(request, connection)
     testable = form.config is not None and not any(form.has_error(f) for f in TEST_FIELDS)
     if not testable:
-        return _errors_response(request, form, template="tested", test_refused=True)
+        return _tested_response(request, form)
     try:
         outcome = services.connection_test(
             actor=request.user,
@@ -397,7 +426,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _errors_response(request, form, template="tested", test_refused=True)
+        return _tested_response(request, form)
     # A test of a saved connection whose row is on the page refreshes that row too.
     row: dict[str, Any] = {}
     if outcome.of_saved and connection is not None and request.POST.get("row_on_page"):
@@ -409,15 +438,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
             "list_path": reverse("connections:list"),
             "list_query": _list_query(query),
         }
-    return _errors_response(
-        request,
-        form,
-        template="tested",
-        outcome=outcome,
-        blockers=_blockers(form),
-        ok_enabled=outcome.result.succeeded and not form.errors,
-        **row,
-    )
+    return _tested_response(request, form, outcome, **row)
 
 
 def _dialog_save(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:

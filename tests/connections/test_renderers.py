@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django import forms
 from django.forms.renderers import get_default_renderer
+from django.template import Context, Template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy, override
 
+from connections import renderers
 from connections.forms import ConnectionForm
 from connections.renderers import DIALOG_RENDERER, field_error_boxes
+from connections.services import TestOutcome
+from connectors.base import TestResult, TestStatus
 
 TRICKY = "a \"quoted\" <b>&amp;</b> 'value'"
 
@@ -85,3 +91,66 @@ def test_field_error_boxes_escape_the_errors_and_write_empty_boxes_to_clear_old_
         "<span>&lt;b&gt;taken&lt;/b&gt;</span><span>too long</span></div>\n"
         '<div class="field-error" id="error-description" hx-swap-oob="true"></div>\n'
     )
+
+
+# The *Test result* box as the dialog's template wrote it before it moved to Python.
+TEST_RESULT_TEMPLATE = (Path(__file__).parent / "reference" / "test_result.html").read_text()
+
+
+def _outcome(status, **result):
+    return TestOutcome(result=TestResult(status=status, **result), proof=None, fingerprint="f" * 64)
+
+
+OUTCOMES = [
+    (None, []),
+    (_outcome(TestStatus.OK, message="Connected to ERP 4.2.", duration_ms=12), []),
+    (
+        _outcome(
+            TestStatus.OK_WITH_INFO,
+            message=TRICKY,
+            technical_message=f"GET /health -> 200 {TRICKY}",
+            duration_ms=1234,
+        ),
+        [TRICKY, "Name is required."],
+    ),
+    (_outcome(TestStatus.WARNING, message="Slow answer.", duration_ms=1900), []),
+    (
+        _outcome(
+            TestStatus.ERROR,
+            message="The ERP refused the credentials.",
+            technical_message="HTTP 401",
+            error_code="auth_failed<x>",
+            duration_ms=40,
+        ),
+        ["Name is required."],
+    ),
+]
+
+
+def _tags(html):
+    """The markup with the whitespace between tags (the template's indentation) removed."""
+    return re.sub(r">\s+<", "><", str(html).strip())
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("oob", [False, True])
+@pytest.mark.parametrize(("outcome", "blockers"), OUTCOMES)
+def test_the_test_result_box_writes_what_the_dialogs_template_wrote(
+    outcome, blockers, oob, language
+):
+    with override(language):
+        expected = Template(TEST_RESULT_TEMPLATE).render(
+            Context({"outcome": outcome, "blockers": blockers, "oob": oob})
+        )
+        assert _tags(renderers.test_result_html(outcome, blockers, oob=oob)) == _tags(expected)
+
+
+def test_the_test_announcement_says_the_status_the_message_and_the_blockers():
+    outcome = _outcome(TestStatus.ERROR, message="The ERP refused the credentials.")
+    with override("nl"):
+        assert renderers.test_announcement(outcome, ["Naam is verplicht."]) == (
+            "Testresultaat: Fout. The ERP refused the credentials. Naam is verplicht."
+        )
+        assert renderers.test_announcement(None) == str(
+            gettext_lazy("Correct the marked fields before testing.")
+        )
