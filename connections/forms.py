@@ -92,7 +92,7 @@ class ConnectionForm(forms.Form):
                 "connector": connection.connector_key,
                 "scope": connection.scope,
                 # Its users and groups are the dialog's chips (selectors.connection_principals).
-                "sync_connection": connection.sync_connection,
+                "sync_connection": connection.sync_connection_id,  # no query for the object
                 "description": connection.description,
             }
         super().__init__(*args, **kwargs)

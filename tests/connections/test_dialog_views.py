@@ -571,11 +571,25 @@ def test_the_edit_dialog_reads_a_connection_in_constant_queries_whoever_it_names
     connection = make_connection("Branch ERP", scope="specific")
     connection.users.set([make_user(f"user{i}", first_name=f"User {i}") for i in range(10)])
     connection.groups.set([Group.objects.create(name=f"Team {i}") for i in range(5)])
-    # user, its two permission lookups; the connection, its users, its groups, the active
-    # sync connections (the session is read from the cache; the history when it is opened)
-    with django_assert_num_queries(7):
+    # user, its two permission lookups; the connection, its users and groups (one query),
+    # the active sync connections (the session is read from the cache; the history when it
+    # is opened)
+    with django_assert_num_queries(6):
         html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
     assert html.count('class="pick"') == 15
+
+
+def test_the_edit_dialog_shows_the_chosen_sync_connection_without_reading_it_apart(
+    manager_client, make_connection, django_assert_num_queries
+):
+    SyncConnection.objects.create(name="Head office", sync_connector="csv")
+    chosen = SyncConnection.objects.create(name="Warehouse", sync_connector="csv")
+    connection = make_connection("Branch ERP", sync_connection=chosen)
+    # as without one: the option list is the one query that reads sync connections
+    with django_assert_num_queries(6):
+        html = manager_client.get(edit_url(connection), headers=HTMX).content.decode()
+    assert f'<option value="{chosen.pk}" selected>Warehouse</option>' in html
+    assert "Head office</option>" in html
 
 
 def test_the_edit_dialogs_history_is_loaded_when_it_is_opened(

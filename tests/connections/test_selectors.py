@@ -151,3 +151,32 @@ def test_a_row_is_worked_out_from_values(make_connection, make_user):
         "1 user or group",
     )
     assert (row.last_tested, row.needs_attention, row.available) == ("", False, True)
+
+
+def test_connection_principals_are_its_groups_then_its_users_in_the_order_they_were_picked(
+    make_connection, make_user, django_assert_num_queries
+):
+    connection = make_connection("Branch ERP", scope="specific")
+    other = make_connection("Other ERP", scope="specific")
+    zoe = make_user("zoe", first_name="Zoë", last_name="de Vries")
+    bare = make_user("bare")  # no name: shown by its username
+    late = make_user("late", first_name="Late")
+    sales, admins = Group.objects.create(name="Sales"), Group.objects.create(name="Admins")
+    connection.users.add(zoe)
+    connection.users.add(bare)
+    connection.users.add(late)
+    connection.groups.add(sales)
+    connection.groups.add(admins)
+    other.users.add(make_user("elsewhere"))
+    other.groups.add(Group.objects.create(name="Elsewhere"))
+
+    with django_assert_num_queries(1):
+        principals = selectors.connection_principals(connection=connection)
+    assert [(p.kind, p.id, p.label, p.detail) for p in principals] == [
+        ("group", sales.pk, "Sales", ""),
+        ("group", admins.pk, "Admins", ""),
+        ("user", zoe.pk, "Zoë de Vries", ""),
+        ("user", bare.pk, "bare", ""),
+        ("user", late.pk, "Late", ""),
+    ]
+    assert selectors.connection_principals(connection=make_connection("Empty ERP")) == []
