@@ -22,7 +22,7 @@ from connections.config_forms import (
 )
 from connections.models import ERPConnection, SyncConnection
 from connections.names import validate_name
-from connections.renderers import DIALOG_RENDERER
+from connections.renderers import DIALOG_RENDERER, DialogFields
 from connectors import registry
 from connectors.base import Connector
 from connectors.schema import secret_fields, upgraded_values
@@ -178,6 +178,11 @@ class ConnectionForm(forms.Form):
 
     def config_sections(self) -> list[ConfigSection]:
         return config_sections(self)
+
+    @property
+    def dialog_fields(self) -> DialogFields:
+        """``{{ form.dialog_fields.name }}``: the dialog's own fields, written in Python."""
+        return DialogFields(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -9,8 +9,10 @@ selects, options and textareas write (``tests/connections/test_renderers.py`` co
 them widget by widget) and hands every other template to the project's form renderer.
 
 The configuration fields (:func:`config_item_html`), the chips of the picked users and
-groups (:func:`chips_html`), the access dialog's results (:func:`principal_options_html`)
-and the test's result (:func:`test_result_html`) went the same way: through a template, a
+groups (:func:`chips_html`), the access dialog's results (:func:`principal_options_html`),
+the test's result (:func:`test_result_html`) and the dialog's own fields
+(:func:`dialog_field_html`) went the same way (``tests/connections/reference`` holds the
+templates they replaced, which the tests compare them with): through a template, a
 REST/JSON field with its conditions and info button cost about 0.3 ms, and a chip or a
 result about 300 Python calls (some 50 per variable), so eleven fields and twenty chips were
 half of the edit dialog, and twenty results half of a search.
@@ -34,6 +36,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 from connections.models import TEST_STATUS_LABELS
 
 if TYPE_CHECKING:
+    from django import forms
+    from django.forms import BoundField
+
     from connections.config_forms import ConfigItem
     from connections.selectors import Principal
     from connections.services import TestOutcome
@@ -267,6 +272,40 @@ def principal_options_html(principals: Iterable[Principal], *, picked: set[str])
             f"{_text(principal.label)}{detail}</label>\n"
         )
     return SafeString("".join(options))
+
+
+# --- the dialog's own fields ---------------------------------------------------------------
+
+
+def dialog_field_html(field: BoundField) -> SafeString:
+    """One of the dialog's own fields (name, sync connection, description): its label (with
+    the required star), its widget, its help text and its error box."""
+    label = _text(field.label)
+    label_for = field.id_for_label
+    if label_for:
+        star = ' <span class="required" aria-hidden="true">*</span>' if field.field.required else ""
+        head = f'<label for="{_text(label_for)}">{label}{star}</label>'
+    else:
+        head = f'<span class="label">{label}</span>'
+    help_text = (
+        f'<div class="help" id="{_text(field.auto_id)}_helptext">{_text(field.help_text)}</div>\n'
+        if field.help_text
+        else ""
+    )
+    return SafeString(
+        f'<div class="field">\n{head}\n{field}\n{help_text}'
+        f'<div class="field-error" id="error-{_text(field.html_name)}"></div>\n</div>'
+    )
+
+
+class DialogFields:
+    """``{{ form.dialog_fields.name }}``: a form's fields through :func:`dialog_field_html`."""
+
+    def __init__(self, form: forms.BaseForm) -> None:
+        self.form = form
+
+    def __getitem__(self, name: str) -> SafeString:
+        return dialog_field_html(self.form[name])
 
 
 # --- the result of *Test ERP connection* ---------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, override
 
 from connections import renderers
 from connections.forms import ConnectionForm
+from connections.models import SyncConnection
 from connections.renderers import DIALOG_RENDERER, field_error_boxes
 from connections.services import TestOutcome
 from connectors.base import TestResult, TestStatus
@@ -154,3 +155,28 @@ def test_the_test_announcement_says_the_status_the_message_and_the_blockers():
         assert renderers.test_announcement(None) == str(
             gettext_lazy("Correct the marked fields before testing.")
         )
+
+
+# One of the dialog's own fields as connections/dialog_field.html wrote it.
+DIALOG_FIELD_TEMPLATE = (Path(__file__).parent / "reference" / "dialog_field.html").read_text()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(
+    "data",
+    [None, {"name": TRICKY, "description": f"line one\n{TRICKY}", "sync_connection": "x"}],
+)
+def test_the_dialogs_own_fields_write_what_their_template_wrote(data, language):
+    SyncConnection.objects.create(name=TRICKY, sync_connector="csv")
+    with override(language):
+        form = ConnectionForm(data, connector_key="rest_json")
+        assert form.uses_sync_connection
+        form.fields["description"].help_text = TRICKY  # none has one today; one may
+        # scope's radios have no single id to label: a <span class="label"> then
+        for name in ("name", "sync_connection", "description", "scope"):
+            field = form[name]
+            expected = Template(DIALOG_FIELD_TEMPLATE).render(Context({"field": field}))
+            assert _tags(form.dialog_fields[name]) == _tags(expected), name
+        assert '<span class="label">' in form.dialog_fields["scope"]
+        assert 'class="help"' in form.dialog_fields["description"]
