@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection as db_connection
 from django.db.models import (
@@ -301,9 +302,10 @@ class Principal:
 def principal_search(*, q: str, page: int = 1, users_only: bool = False) -> Page:
     """Groups then users matching ``q`` (group name; user name, username or e-mail).
 
-    Paginated in the database, so thousands of users stay usable: one count and one page
-    query per kind. A page of users is read in the order of an index (migration 0011), or on
-    SQLite through the FTS table (migration 0012) when few users match.
+    Paginated in the database, so thousands of users stay usable: one query counts both
+    kinds, then one reads the page of each kind that is on it. A page of users is read in
+    the order of an index (migration 0011), or on SQLite through the FTS table (migration
+    0012) when few users match.
     """
     from django.contrib.auth.models import Group
 
@@ -413,13 +415,31 @@ class _PrincipalSequence:
 
     def group_count(self) -> int:
         if self._group_count is None:
-            self._group_count = self.groups.count()
-        return self._group_count
+            self._count()
+        return self._group_count or 0
 
     def user_count(self) -> int:
         if self._user_count is None:
-            self._user_count = self.users.count()
-        return self._user_count
+            self._count()
+        return self._user_count or 0
+
+    def _count(self) -> None:
+        """Both counts, in one query: ``SELECT (SELECT COUNT(*) FROM (groups)), (SELECT
+        COUNT(*) FROM (users))`` is a round trip less than asking each, which on PostgreSQL
+        was most of what a search cost."""
+        try:
+            group_sql, group_params = self.groups.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # users only: no groups
+            self._group_count, self._user_count = 0, self.users.count()
+            return
+        user_sql, user_params = self.users.order_by().values("pk").query.sql_with_params()
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT COUNT(*) FROM ({group_sql}) g), "
+                f"(SELECT COUNT(*) FROM ({user_sql}) u)",
+                (*group_params, *user_params),
+            )
+            self._group_count, self._user_count = cursor.fetchone()
 
     def count(self) -> int:
         return self.group_count() + self.user_count()

@@ -105,11 +105,15 @@ def test_principal_search_reads_a_page_in_three_queries(make_user, django_assert
     Group.objects.create(name="Jansen family")
     for i in range(25):
         make_user(f"user{i:02d}", last_name="Jansen")
-    with django_assert_num_queries(3):  # groups: count and page; users: count and page
+    with django_assert_num_queries(2):  # both counts in one; the second page is users only
         page = selectors.principal_search(q="jansen", page=2)
+        assert page.paginator.count == 26 and page.paginator.num_pages == 2
         assert len(list(page)) == 6
-    with django_assert_num_queries(4):
-        assert len(list(selectors.principal_search(q="jansen"))) == 20
+    with django_assert_num_queries(3):  # both counts, a page of groups, a page of users
+        found = list(selectors.principal_search(q="jansen"))
+    assert [p.kind for p in found] == ["group"] + ["user"] * 19
+    with django_assert_num_queries(2):  # users only: their count and their page
+        assert len(list(selectors.principal_search(q="jansen", users_only=True))) == 20
 
 
 def test_the_user_search_indexes_exist(django_db_setup):
