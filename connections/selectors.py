@@ -231,8 +231,9 @@ def connection_principals(*, connection: ERPConnection) -> list[Principal]:
     """A saved connection's users and groups as the dialog's chips show them: groups, then
     users, each in the order they were picked.
 
-    One query in SQL (a UNION of the two link tables): as two model queries it cost a round
-    trip more, and as an ORM union about 1,100 Python calls more, than this.
+    One query in SQL (a UNION of the two link tables). Read as two model querysets they cost
+    a round trip and about 1,800 Python calls more (the edit dialog, 19,359 -> 17,550); an ORM
+    union saved the round trip but cost 1,100 calls more than those two.
     """
     from django.contrib.auth.models import Group
 
