@@ -220,10 +220,18 @@ def connection_administrators(limit: int = 5) -> list[Any]:
     return list(users.distinct().order_by(Lower("last_name"), Lower("username"))[:limit])
 
 
+def user_label(first_name: str, last_name: str, username: str) -> str:
+    """A user as a chip or a search result names them: the full name (joined as
+    ``AbstractUser.get_full_name`` joins it), else the username. One rule for loaded users
+    and for rows read in SQL."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 def principals_of(*, users: list[Any], groups: list[Any]) -> list[Principal]:
     """Loaded users and groups as the access dialog's chips show them."""
     return [Principal("group", g.pk, g.name, "") for g in groups] + [
-        Principal("user", u.pk, u.get_full_name() or u.get_username(), "") for u in users
+        Principal("user", u.pk, user_label(u.first_name, u.last_name, u.get_username()), "")
+        for u in users
     ]
 
 
@@ -258,7 +266,7 @@ def connection_principals(*, connection: ERPConnection) -> list[Principal]:
         cursor.execute(sql, [connection.pk, connection.pk])
         rows = cursor.fetchall()
     return [
-        Principal("user", pk, f"{first} {last}".strip() or username, "")
+        Principal("user", pk, user_label(first, last, username), "")
         if kind
         else Principal("group", pk, first, "")
         for kind, _, pk, first, last, username in rows
@@ -411,28 +419,22 @@ class _PrincipalSequence:
     def __init__(self, groups: QuerySet, users: QuerySet, words: list[str]) -> None:
         self.groups, self.all_users, self.words = groups, users, words
         self.users = users.filter(*[_user_matches(word) for word in words])
-        self._group_count: int | None = None
-        self._user_count: int | None = None
 
     def group_count(self) -> int:
-        if self._group_count is None:
-            self._count()
-        return self._group_count or 0
+        return self._counts[0]
 
     def user_count(self) -> int:
-        if self._user_count is None:
-            self._count()
-        return self._user_count or 0
+        return self._counts[1]
 
-    def _count(self) -> None:
+    @functools.cached_property
+    def _counts(self) -> tuple[int, int]:
         """Both counts, in one query: ``SELECT (SELECT COUNT(*) FROM (groups)), (SELECT
         COUNT(*) FROM (users))`` is a round trip less than asking each, which on PostgreSQL
         was most of what a search cost."""
         try:
             group_sql, group_params = self.groups.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:  # users only: no groups
-            self._group_count, self._user_count = 0, self.users.count()
-            return
+            return 0, self.users.count()
         user_sql, user_params = self.users.order_by().values("pk").query.sql_with_params()
         with db_connection.cursor() as cursor:
             cursor.execute(
@@ -440,7 +442,8 @@ class _PrincipalSequence:
                 f"(SELECT COUNT(*) FROM ({user_sql}) u)",
                 (*group_params, *user_params),
             )
-            self._group_count, self._user_count = cursor.fetchone()
+            groups, users = cursor.fetchone()
+        return groups, users
 
     def count(self) -> int:
         return self.group_count() + self.user_count()
@@ -464,7 +467,7 @@ class _PrincipalSequence:
                 Principal(
                     "user",
                     u.pk,
-                    u.get_full_name() or u.get_username(),
+                    user_label(u.first_name, u.last_name, u.get_username()),
                     f"{u.get_username()} · {u.email}" if u.email else u.get_username(),
                 )
                 for u in users[user_start:user_stop]
