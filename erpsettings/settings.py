@@ -208,7 +208,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out login before any password is checked.
     "erpsettings.auth.LoginThrottlingBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the signed-in user read in plain SQL (erpsettings.auth).
+    "erpsettings.auth.UserBackend",
 ]
 
 

@@ -461,6 +461,8 @@ def test_a_taken_name_is_found_regardless_of_case(manager, tested):
     assert services.connection_name_taken(name="main erp", connection=None)
     assert not services.connection_name_taken(name="MAIN ERP", connection=connection)
     assert not services.connection_name_taken(name="Other", connection=None)
+    services.connection_delete(actor=manager, connection=connection)
+    assert not services.connection_name_taken(name="main erp", connection=None)  # live only
 
 
 def test_saving_newly_tested_values_makes_an_unavailable_connection_available(

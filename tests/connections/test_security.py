@@ -198,3 +198,37 @@ def test_a_forged_forwarded_proto_does_not_make_a_request_secure(client):
 def test_a_login_without_a_request_is_not_throttled_but_still_checked(client, manager, password):
     assert client.login(username="manager", password=password)
     assert not client.login(username="manager", password="wrong")
+
+
+# --- the signed-in user (erpsettings.auth.UserBackend) -------------------------------------
+
+
+def test_the_signed_in_user_is_read_in_one_plain_query_with_its_types(
+    client, manager, django_assert_num_queries
+):
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+
+    client.force_login(manager)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    with django_assert_num_queries(1) as captured:
+        user = get_user(request)
+    assert "LIMIT" not in captured.captured_queries[0]["sql"]  # the raw statement, not .get()
+    assert user.pk == manager.pk and user.username == "manager"
+    assert user.date_joined == manager.date_joined and user.date_joined.tzinfo is not None
+    assert user.has_perm("connections.change_erpconnection") is manager.has_perm(
+        "connections.change_erpconnection"
+    )
+
+
+def test_an_unknown_or_deactivated_user_is_signed_out(client, manager):
+    from erpsettings.auth import UserBackend
+
+    assert UserBackend().get_user(manager.pk + 1000) is None
+    client.force_login(manager)
+    assert client.get(LIST).status_code == 200
+    manager.is_active = False
+    manager.save(update_fields=["is_active"])
+    assert UserBackend().get_user(manager.pk) is None
+    assert client.get(LIST).status_code == 302  # to the login page
