@@ -10,8 +10,9 @@ them widget by widget) and hands every other template to the project's form rend
 
 The configuration fields (:func:`config_item_html`), the chips of the picked users and
 groups (:func:`chips_html`), the access dialog's results (:func:`principal_options_html`),
-the test's result (:func:`test_result_html`) and the dialog's own fields
-(:func:`dialog_field_html`) went the same way (``tests/connections/reference`` holds the
+the test's result (:func:`test_result_html`), the dialog's own fields
+(:func:`dialog_field_html`), its error summary (:func:`form_errors_html`) and its OK button
+(:func:`ok_button_html`) went the same way (``tests/connections/reference`` holds the
 templates they replaced, which the tests compare them with): through a template, a
 REST/JSON field with its conditions and info button cost about 0.3 ms, and a chip or a
 result about 300 Python calls (some 50 per variable), so eleven fields and twenty chips were
@@ -250,6 +251,34 @@ def field_error_boxes(errors: Mapping[str, Iterable[str]]) -> SafeString:
             + "</div>\n"
             for name, field_errors in errors.items()
         )
+    )
+
+
+def form_errors_html(
+    *, has_errors: bool, test_refused: bool = False, non_field_errors: Iterable[Any] = ()
+) -> SafeString:
+    """The dialog's summary above its fields (``#form-errors``), swapped in out of band."""
+    summary = ""
+    if has_errors:
+        text = (
+            gettext("Correct the marked fields before testing.")
+            if test_refused
+            else gettext("Correct the marked fields.")
+        )
+        summary = f'<p class="message error">{_text(text)}</p>'
+    errors = "".join(f'<p class="message error">{_text(error)}</p>' for error in non_field_errors)
+    return SafeString(
+        f'<div id="form-errors" role="alert" hx-swap-oob="true">{summary}{errors}</div>\n'
+    )
+
+
+def ok_button_html(*, enabled: bool, oob: bool = False) -> SafeString:
+    """The dialog's OK button: enabled once a test passed (or when editing saved values)."""
+    disabled = "" if enabled else " disabled"
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return SafeString(
+        f'<button type="submit" id="ok-button" class="primary"{disabled}{swap}>'
+        f"{_text(gettext('OK'))}</button>"
     )
 
 

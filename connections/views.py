@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -296,7 +298,7 @@ def _dialog_context(
         "close_url": _list_url(query),
         "row_on_page": row_on_page,
         # Editing: the saved values were tested (or saved) already; adding needs a test.
-        "ok_enabled": connection is not None,
+        "ok_button": renderers.ok_button_html(enabled=connection is not None),
         "test_result": renderers.test_result_html(None),
         "chips": renderers.chips_html(
             selectors.connection_principals(connection=connection) if connection else []
@@ -338,47 +340,44 @@ def _field_errors(form: ConnectionForm) -> dict[str, list[str]]:
     return errors
 
 
-def _errors_response(
-    request: HttpRequest, form: ConnectionForm, *, template: str = "errors", **extra: Any
-) -> HttpResponse:
+def _errors_html(form: ConnectionForm, *, test_refused: bool = False) -> str:
+    """The error summary and every field's error box, all out of band."""
+    return renderers.form_errors_html(
+        has_errors=bool(form.errors),
+        test_refused=test_refused,
+        non_field_errors=form.non_field_errors(),
+    ) + renderers.field_error_boxes(_field_errors(form))
+
+
+def _errors_response(form: ConnectionForm) -> HttpResponse:
     """Field errors swapped into place (out of band) without touching what the user typed."""
-    return render(
-        request,
-        f"connections/dialog.html#{template}",
-        {
-            "error_boxes": renderers.field_error_boxes(_field_errors(form)),
-            "non_field_errors": form.non_field_errors(),
-            "has_errors": bool(form.errors),
-            **extra,
-        },
-    )
+    return HttpResponse(_errors_html(form))
 
 
 def _tested_response(
     request: HttpRequest, form: ConnectionForm, outcome: TestOutcome | None = None, **row: Any
 ) -> HttpResponse:
     """A test's answer: its result (or, without an outcome, that the test was refused), the
-    proof, OK's state and the field errors, all out of band."""
-    if outcome is None:
-        return _errors_response(
-            request,
-            form,
-            template="tested",
-            test_refused=True,
-            test_result=renderers.test_result_html(None, oob=True),
-            test_announcement=renderers.test_announcement(None),
+    proof, OK's state, the field errors and the refreshed list row, all out of band."""
+    blockers = _blockers(form) if outcome is not None else []
+    proof = outcome.proof if outcome is not None and outcome.proof else ""
+    ok_enabled = outcome is not None and outcome.result.succeeded and not form.errors
+    parts = [
+        _errors_html(form, test_refused=outcome is None),
+        f'<input type="hidden" name="proof" id="id_proof" value="{escape(proof)}" '
+        'hx-swap-oob="true">\n',
+        renderers.test_result_html(outcome, blockers, oob=True),
+        renderers.ok_button_html(enabled=ok_enabled, oob=True),
+        f'\n<div id="test-live" hx-swap-oob="innerHTML">'
+        f"{escape(renderers.test_announcement(outcome, blockers))}</div>\n",
+    ]
+    if row:
+        context = {**row, "connection": row["row"], "oob": True}
+        parts.append(
+            f"<template>{render_to_string('connections/list.html#row', context, request)}"
+            "</template>\n"
         )
-    blockers = _blockers(form)
-    return _errors_response(
-        request,
-        form,
-        template="tested",
-        outcome=outcome,
-        test_result=renderers.test_result_html(outcome, blockers, oob=True),
-        test_announcement=renderers.test_announcement(outcome, blockers),
-        ok_enabled=outcome.result.succeeded and not form.errors,
-        **row,
-    )
+    return HttpResponse("".join(parts))
 
 
 def _add_service_errors(form: ConnectionForm, exc: ValidationError) -> None:
@@ -444,7 +443,7 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
 def _dialog_save(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:
     form = _posted_form(request, connection)
     if form.errors or form.config is None:
-        return _errors_response(request, form)
+        return _errors_response(form)
     arguments = form.service_arguments()
     proof = form.cleaned_data.get("proof") or None
     try:
@@ -460,7 +459,7 @@ def _dialog_save(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
             )
     except ValidationError as exc:
         _add_service_errors(form, exc)
-        return _errors_response(request, form)
+        return _errors_response(form)
     messages.success(request, _('Saved "%(name)s".') % {"name": saved.name})
     query = ListQuery.from_params(request.POST)
     if not _is_partial(request):

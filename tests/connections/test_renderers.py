@@ -180,3 +180,64 @@ def test_the_dialogs_own_fields_write_what_their_template_wrote(data, language):
             assert _tags(form.dialog_fields[name]) == _tags(expected), name
         assert '<span class="label">' in form.dialog_fields["scope"]
         assert 'class="help"' in form.dialog_fields["description"]
+
+
+# A test's (and a refused save's) answer as connections/dialog.html wrote it.
+TESTED_TEMPLATE = (Path(__file__).parent / "reference" / "tested.html").read_text()
+
+
+def _reference(partial, **context):
+    return Template(TESTED_TEMPLATE + f"{{% partial {partial} %}}").render(Context(context))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("data", [{"name": "", "connector": "rest_json"}, None])
+@pytest.mark.parametrize(("outcome", "blockers"), OUTCOMES)
+def test_a_tests_answer_writes_what_the_dialogs_template_wrote(
+    outcome, blockers, data, language, rf
+):
+    from connections import views
+
+    with override(language):
+        form = ConnectionForm(
+            data if data is not None else {"name": TRICKY, "connector": "rest_json"},
+            connector_key="rest_json",
+        )
+        form.is_valid()
+        if data is None:  # a form with a non-field error only, and one with field errors
+            form.errors.clear()
+            form.add_error(None, TRICKY)
+        blockers = views._blockers(form) if outcome is not None else []
+        if outcome is not None and outcome.proof is None:
+            outcome = TestOutcome(result=outcome.result, proof=TRICKY, fingerprint="f" * 64)
+        errors = {
+            "error_boxes": field_error_boxes(views._field_errors(form)),
+            "non_field_errors": form.non_field_errors(),
+            "has_errors": bool(form.errors),
+        }
+        ok_enabled = outcome is not None and outcome.result.succeeded and not form.errors
+        expected = _reference(
+            "tested",
+            **errors,
+            test_refused=outcome is None,
+            outcome=outcome,
+            test_result=renderers.test_result_html(outcome, blockers, oob=True),
+            test_announcement=renderers.test_announcement(outcome, blockers),
+            ok_enabled=ok_enabled,
+        )
+        assert 'id="ok-button"' in expected and 'id="form-errors"' in expected
+        answer = views._tested_response(rf.post("/"), form, outcome)
+        assert _tags(answer.content.decode()) == _tags(expected)
+        assert _tags(views._errors_response(form).content.decode()) == _tags(
+            _reference("errors", **errors)
+        )
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("enabled", [False, True])
+@pytest.mark.parametrize("oob", [False, True])
+def test_the_ok_button_writes_what_the_dialogs_template_wrote(enabled, oob, language):
+    with override(language):
+        expected = _reference("ok_button", ok_enabled=enabled, oob=oob)
+        assert renderers.ok_button_html(enabled=enabled, oob=oob) == expected.strip()
