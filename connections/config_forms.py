@@ -141,11 +141,15 @@ def form_field(
     """The Django form field of one configuration field.
 
     ``secret_stored``: a secret has a stored value, so the input may stay empty (keep it).
-    ``shown``: the form will be rendered, so its label and help text are translated now.
+    ``shown``: the form will be rendered, so its texts are translated now. A posted form is
+    only validated: its labels stay lazy (an error names its field by them) and it has no
+    help texts, which a bound field would translate just to see whether they are empty.
     """
     label, help_text = spec.label, spec.help_text
     if shown:
         label, help_text = _translated(label), _translated(help_text)
+    else:
+        help_text = ""
     common: dict[str, Any] = {
         "label": label,
         "help_text": help_text,
@@ -155,7 +159,8 @@ def form_field(
     }
     field: forms.Field
     if spec.kind == "label":
-        field = StaticTextField(text=_translated(spec.text), label=label, help_text=help_text)
+        text = _translated(spec.text) if shown else spec.text
+        field = StaticTextField(text=text, label=label, help_text=help_text)
         setattr(field, "config_spec", spec)  # noqa: B010 - read by config_sections
         return field
     if spec.kind == "text":
@@ -166,9 +171,10 @@ def form_field(
         attrs: dict[str, Any] = {"autocomplete": "new-password"}
         if secret_stored:
             common["required"] = False
-            note = str(UNCHANGED_NOTE)
-            common["help_text"] = f"{help_text} {note}" if help_text else note
-            attrs["placeholder"] = str(UNCHANGED_PLACEHOLDER)
+            if shown:
+                note = str(UNCHANGED_NOTE)
+                common["help_text"] = f"{help_text} {note}" if help_text else note
+                attrs["placeholder"] = str(UNCHANGED_PLACEHOLDER)
         common["initial"] = None
         field = forms.CharField(
             widget=forms.PasswordInput(render_value=False, attrs=attrs),
@@ -206,7 +212,9 @@ def form_field(
             except KeyError:
                 raise ValueError(text) from None
 
-        choices: list[tuple[str, Any]] = [(str(v), str(text)) for v, text in spec.choices]
+        choices: list[tuple[str, Any]] = [
+            (str(v), _translated(text) if shown else text) for v, text in spec.choices
+        ]
         if spec.optional:
             choices.insert(0, ("", "---------"))
         field = forms.TypedChoiceField(

@@ -110,19 +110,23 @@ class ConnectionForm(forms.Form):
         self.config: BaseModel | None = None
         self.kept_secrets: list[str] = []
         connector_field = cast(forms.ChoiceField, self.fields["connector"])
-        connector_field.choices = [(cls.key, cls.label) for cls in registry.connector_classes()]
-        # Changing the connector swaps only the config block (views.connector_fields).
-        connector_field.widget.attrs.update(
-            {
-                "hx-get": reverse("connections:connector_fields"),
-                "hx-target": "#config-fields",
-                "hx-swap": "outerHTML",
-                "hx-include": "this",
-                "aria-describedby": "error-connector",
-            }
-        )
-        if connection is not None:
-            connector_field.widget.attrs["hx-vals"] = json.dumps({"connection": str(connection.pk)})
+        if self.is_bound:  # validated, never shown: no labels to translate and sort
+            connector_field.choices = [(key, key) for key in registry.connector_keys()]
+        else:
+            connector_field.choices = registry.connector_choices()
+            # Changing the connector swaps only the config block (views.connector_fields).
+            connector_field.widget.attrs.update(
+                {
+                    "hx-get": reverse("connections:connector_fields"),
+                    "hx-target": "#config-fields",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "this",
+                    "aria-describedby": "error-connector",
+                }
+            )
+            if connection is not None:
+                pk = str(connection.pk)
+                connector_field.widget.attrs["hx-vals"] = json.dumps({"connection": pk})
         key = connector_key or self._chosen_connector()
         self.connector_cls: type[Connector[Any]] | None = None
         # The connector of a saved connection may have been uninstalled since.

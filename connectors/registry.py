@@ -175,6 +175,12 @@ def connector_classes() -> list[type[Connector[Any]]]:
     return sorted(_connectors.values(), key=lambda c: (str(c.label).casefold(), c.key))
 
 
+def connector_keys() -> list[str]:
+    """Every registered connector's key, sorted (what a posted choice is checked against)."""
+    load_plugins()
+    return sorted(_connectors)
+
+
 def connector_choices() -> list[tuple[str, Any]]:
     """``(key, label)`` pairs for a select, in :func:`connector_classes` order."""
     return [(cls.key, cls.label) for cls in connector_classes()]

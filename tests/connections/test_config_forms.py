@@ -398,7 +398,7 @@ def test_the_product_register_config_round_trips() -> None:
 
 
 @pytest.mark.django_db
-def test_a_shown_form_translates_its_labels_once_and_a_posted_one_leaves_them_lazy() -> None:
+def test_a_shown_form_translates_its_texts_once_and_a_posted_one_leaves_them_lazy() -> None:
     from django.utils.functional import Promise
 
     from connections.forms import ConnectionForm as DialogForm
@@ -407,6 +407,13 @@ def test_a_shown_form_translates_its_labels_once_and_a_posted_one_leaves_them_la
         shown = DialogForm(connector_key="rest_json").fields["config__base_url"]
         posted = DialogForm({"connector": "rest_json"}).fields["config__base_url"]
     assert type(shown.label) is str and shown.label == "Basis-URL"
-    assert isinstance(posted.label, Promise) and isinstance(posted.help_text, Promise)
+    assert isinstance(posted.label, Promise) and posted.help_text == ""  # never shown
+    assert shown.help_text and type(shown.help_text) is str
+    with translation.override("nl"):
+        form = DialogForm({"connector": "rest_json", "config__rounding_mode": "nope"})
+        form.is_valid()  # validating translates no label, help text or choice
+        choices = form.fields["config__rounding_mode"].choices
+    assert all(isinstance(label, Promise) for _value, label in choices if _value)
+    assert "config__rounding_mode" in form.errors
     with translation.override("nl"):
         assert str(posted.label) == "Basis-URL"  # still in the language it is shown in
