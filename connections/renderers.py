@@ -10,7 +10,7 @@ them widget by widget) and hands every other template to the project's form rend
 
 The configuration fields (:func:`config_item_html`), the chips of the picked users and
 groups (:func:`chips_html`), the access dialog's results (:func:`principal_options_html`),
-the test's result (:func:`test_result_html`), the dialog's own fields
+the test's result (:func:`test_result_html`, :func:`test_answer_html`), the dialog's own fields
 (:func:`dialog_field_html`), its error summary (:func:`form_errors_html`) and its OK button
 (:func:`ok_button_html`) went the same way (``tests/connections/reference`` holds the
 templates they replaced, which the tests compare them with): through a template, a
@@ -390,6 +390,23 @@ def test_result_html(
         )
     parts.append("</section>")
     return SafeString("".join(parts))
+
+
+def test_answer_html(
+    outcome: TestOutcome | None, blockers: Iterable[str] = (), *, ok_enabled: bool
+) -> SafeString:
+    """What a test's answer swaps in besides the errors, all out of band: the proof (empty
+    unless the test passed), the *Test result* box, OK and the live region's text."""
+    blockers = list(blockers)
+    proof = outcome.proof if outcome is not None and outcome.proof else ""
+    return SafeString(
+        f'<input type="hidden" name="proof" id="id_proof" value="{_text(proof)}" '
+        'hx-swap-oob="true">\n'
+        f"{test_result_html(outcome, blockers, oob=True)}"
+        f"{ok_button_html(enabled=ok_enabled, oob=True)}\n"
+        '<div id="test-live" hx-swap-oob="innerHTML">'
+        f"{_text(test_announcement(outcome, blockers))}</div>\n"
+    )
 
 
 def test_announcement(outcome: TestOutcome | None, blockers: Iterable[str] = ()) -> str:

@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
-from django.utils.html import escape
 from django.utils.translation import gettext as _, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -360,16 +359,10 @@ def _tested_response(
     """A test's answer: its result (or, without an outcome, that the test was refused), the
     proof, OK's state, the field errors and the refreshed list row, all out of band."""
     blockers = _blockers(form) if outcome is not None else []
-    proof = outcome.proof if outcome is not None and outcome.proof else ""
     ok_enabled = outcome is not None and outcome.result.succeeded and not form.errors
     parts = [
         _errors_html(form, test_refused=outcome is None),
-        f'<input type="hidden" name="proof" id="id_proof" value="{escape(proof)}" '
-        'hx-swap-oob="true">\n',
-        renderers.test_result_html(outcome, blockers, oob=True),
-        renderers.ok_button_html(enabled=ok_enabled, oob=True),
-        f'\n<div id="test-live" hx-swap-oob="innerHTML">'
-        f"{escape(renderers.test_announcement(outcome, blockers))}</div>\n",
+        renderers.test_answer_html(outcome, blockers, ok_enabled=ok_enabled),
     ]
     if row:
         context = {**row, "connection": row["row"], "oob": True}
