@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -306,7 +306,10 @@ def _dialog_context(
 
 
 def _connection_or_404(pk: int) -> ERPConnection:
-    return get_object_or_404(ERPConnection.objects.all(), pk=pk)
+    connection = selectors.by_pk(ERPConnection.objects, pk)
+    if connection is None:
+        raise Http404
+    return connection
 
 
 def _render_dialog(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:

@@ -3,15 +3,15 @@ Django's own with a cheaper read of the signed-in user."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any, cast
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
-from django.db import connection, models
 from django.http import HttpRequest
+
+from connections.selectors import by_pk
 
 
 class LoginThrottlingBackend(AxesStandaloneBackend):
@@ -35,24 +35,12 @@ class LoginThrottlingBackend(AxesStandaloneBackend):
 
 
 class UserBackend(ModelBackend):
-    """Django's ``ModelBackend``, reading the user of a signed-in request in plain SQL.
-
-    Every signed-in request loads its user by primary key. Through the ORM that query is
-    compiled anew each time (about 880 Python calls, 0.4 ms warm); as one statement written
-    once from the model's own table and columns and run by ``Manager.raw`` (which still
-    converts each column, time zones included) it costs about 420 calls and 0.1 ms.
-    Passwords, permissions and everything else are ``ModelBackend``'s.
+    """Django's ``ModelBackend``, reading the user of a signed-in request with SQL the ORM
+    wrote once (``selectors.by_pk``): 880 Python calls and 0.39 ms (warm) through ``get()``,
+    420 and 0.09 ms this way, on every signed-in request. Passwords, permissions and
+    everything else are ``ModelBackend``'s.
     """
 
     def get_user(self, user_id: Any) -> User | None:
-        model = get_user_model()
-        user = next(iter(model._default_manager.raw(_user_by_pk_sql(model), [user_id])), None)
+        user = by_pk(get_user_model()._default_manager, user_id)
         return cast(User, user) if user is not None and self.user_can_authenticate(user) else None
-
-
-@functools.cache
-def _user_by_pk_sql(model: type[models.Model]) -> str:
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(str(meta.pk.column))} = %s"

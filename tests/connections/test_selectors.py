@@ -184,3 +184,24 @@ def test_connection_principals_are_its_groups_then_its_users_in_the_order_they_w
         ("user", late.pk, "Late", ""),
     ]
     assert selectors.connection_principals(connection=make_connection("Empty ERP")) == []
+
+
+def test_by_pk_reads_what_get_reads_with_the_managers_filters(
+    make_connection, manager, django_assert_num_queries
+):
+    connection = make_connection("North ERP", config={"base_url": "https://erp.example"})
+    with django_assert_num_queries(1) as captured:
+        read = selectors.by_pk(ERPConnection.objects, connection.pk)
+    assert "LIMIT" not in captured.captured_queries[0]["sql"]  # not get()'s query
+    expected = ERPConnection.objects.get(pk=connection.pk)
+    assert read is not None and read.pk == connection.pk
+    fields = [f.attname for f in ERPConnection._meta.concrete_fields]
+    assert [getattr(read, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert read.config == {"base_url": "https://erp.example"}  # JSON decoded
+    assert read.created_at.tzinfo is not None  # converted as the ORM converts it
+
+    services.connection_delete(actor=manager, connection=connection)
+    assert selectors.by_pk(ERPConnection.objects, connection.pk) is None  # live only
+    assert selectors.by_pk(ERPConnection.all_objects, connection.pk) is not None
+    assert selectors.by_pk(ERPConnection.objects, connection.pk + 1000) is None
+    assert selectors.by_pk(ERPConnection.all_objects, 2**63) is None  # beyond the column
