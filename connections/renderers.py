@@ -38,6 +38,7 @@ from connections.models import TEST_STATUS_LABELS
 
 if TYPE_CHECKING:
     from django import forms
+    from django.core.paginator import Page
     from django.forms import BoundField
 
     from connections.config_forms import ConfigItem
@@ -301,6 +302,49 @@ def principal_options_html(principals: Iterable[Principal], *, picked: set[str])
             f"{_text(principal.label)}{detail}</label>\n"
         )
     return SafeString("".join(options))
+
+
+def principal_results_html(
+    page: Page, *, picked: set[str], hidden_users: Iterable[int], hidden_groups: Iterable[int]
+) -> SafeString:
+    """The access dialog's results (``#principal-results``): the picks not on this page as
+    hidden inputs, this page's users and groups (:func:`principal_options_html`) and, when
+    there is more than one page, the buttons to the others."""
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{pk}">'
+        for name, ids in (("users", hidden_users), ("groups", hidden_groups))
+        for pk in ids
+    )
+    options = principal_options_html(page, picked=picked) or (
+        f'<p class="muted">{_text(gettext("No users or groups match your search."))}</p>'
+    )
+    parts = [
+        f'<div id="principal-results">\n{hidden}\n<fieldset class="principals">\n'
+        f'<legend class="visually-hidden">{_text(gettext("Users and groups"))}</legend>\n'
+        f"{options}\n</fieldset>\n"
+    ]
+    total = page.paginator.num_pages
+    if total > 1:
+        url = reverse("connections:principals")
+
+        def button(number: int, text: str) -> str:
+            return (
+                f'<button type="button" hx-get="{url}" hx-include="#access-form" '
+                f"""hx-vals='{{"page": "{number}"}}' hx-target="#principal-results" """
+                f'hx-swap="outerHTML">{_text(text)}</button>'
+            )
+
+        previous = (
+            button(page.previous_page_number(), gettext("Previous")) if page.has_previous() else ""
+        )
+        following = button(page.next_page_number(), gettext("Next")) if page.has_next() else ""
+        of = gettext("Page %(number)s of %(total)s") % {"number": page.number, "total": total}
+        parts.append(
+            f'<nav class="pagination" aria-label="{_text(gettext("Pages"))}">\n{previous}\n'
+            f"<span>{_text(of)}</span>\n{following}\n</nav>\n"
+        )
+    parts.append("</div>")
+    return SafeString("".join(parts))
 
 
 # --- the dialog's own fields ---------------------------------------------------------------

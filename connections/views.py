@@ -614,16 +614,13 @@ def principal_search(request: HtmxHttpRequest) -> HttpResponse:
     users, groups = set(_ids(request.GET, "users")), set(_ids(request.GET, "groups"))
     shown = {(p.kind, p.id) for p in page}
     picked = {f"user:{u}" for u in users} | {f"group:{g}" for g in groups}
-    return render(
-        request,
-        "connections/dialog.html#principals",
-        {
-            "principals": page,
-            "options": renderers.principal_options_html(page, picked=picked),
-            "q": q,
-            "hidden_users": sorted(u for u in users if ("user", u) not in shown),
-            "hidden_groups": sorted(g for g in groups if ("group", g) not in shown),
-        },
+    return HttpResponse(
+        renderers.principal_results_html(
+            page,
+            picked=picked,
+            hidden_users=sorted(u for u in users if ("user", u) not in shown),
+            hidden_groups=sorted(g for g in groups if ("group", g) not in shown),
+        )
     )
 
 

@@ -241,3 +241,35 @@ def test_the_ok_button_writes_what_the_dialogs_template_wrote(enabled, oob, lang
     with override(language):
         expected = _reference("ok_button", ok_enabled=enabled, oob=oob)
         assert renderers.ok_button_html(enabled=enabled, oob=oob) == expected.strip()
+
+
+# The access dialog's results as connections/dialog.html wrote them.
+PRINCIPALS_TEMPLATE = (Path(__file__).parent / "reference" / "principal_results.html").read_text()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(
+    ("q", "page_number"), [("nobody", 1), ("anna", 1), ("anna", 2), ("anna", 3), ("solo", 1)]
+)
+def test_the_access_results_write_what_the_dialogs_template_wrote(
+    q, page_number, language, make_user
+):
+    from connections import selectors
+
+    for i in range(45):
+        make_user(f"anna{i:02d}", first_name=TRICKY if i == 3 else "Anna")
+    make_user("solo")
+    page = selectors.principal_search(q=q, page=page_number)
+    picked = {f"user:{p.id}" for p in list(page)[:2]}
+    context = {"hidden_users": [7, 9], "hidden_groups": [3]}
+    with override(language):
+        options = renderers.principal_options_html(page, picked=picked)
+        expected = Template(PRINCIPALS_TEMPLATE + "{% partial principals %}").render(
+            Context({"principals": page, "options": options, "q": q, **context})
+        )
+        html = renderers.principal_results_html(page, picked=picked, **context)
+    # {% translate %} wrote "Pagina's" into the attribute as it is; the Python escapes it.
+    expected = expected.replace("\"Pagina's\"", '"Pagina&#x27;s"')
+    assert _tags(html) == _tags(expected)
+    assert ("<nav" in html) is (q == "anna")
