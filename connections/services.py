@@ -219,11 +219,12 @@ def connection_saved_fingerprint(*, connection: ERPConnection | None) -> str:
 
 def connection_name_taken(*, name: str, connection: ERPConnection | None) -> bool:
     """Whether another live connection already has this name, by its normalised key (the
-    model's constraint, ``unique_live_erp_connection_name_key``).
+    model's constraint, ``unique_live_erp_connection_name_key``, whose partial index
+    answers it).
 
-    Every test and save of the dialog asks, so it is one statement written once: through
-    the ORM (``filter().exclude().exists()``) it cost 684 calls and 0.23 ms, in SQL 68 and
-    0.03 ms. The constraint's own partial index answers it."""
+    Every test and save of the dialog asks. Through ``filter().exclude().exists()`` the ORM
+    compiled the query anew each time (684 calls, 0.23 ms); its statement is written once
+    and run with the new name (68 calls, 0.03 ms)."""
     with db_connections[ERPConnection.objects.db].cursor() as cursor:
         other = connection.pk if connection is not None else 0  # ids start at 1
         cursor.execute(_name_taken_sql(), [name_key(name), other])
@@ -232,15 +233,11 @@ def connection_name_taken(*, name: str, connection: ERPConnection | None) -> boo
 
 @functools.cache
 def _name_taken_sql() -> str:
-    meta, quote = ERPConnection._meta, db_connections[ERPConnection.objects.db].ops.quote_name
-    deleted_at, key, pk = (
-        quote(str(field.column))
-        for field in (meta.get_field("deleted_at"), meta.get_field("name_key"), meta.pk)
-    )
-    return (
-        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {deleted_at} IS NULL"
-        f" AND {key} = %s AND {pk} <> %s LIMIT 1"
-    )
+    """The ORM's statement for a live connection with a name key other than the given id."""
+    taken = ERPConnection.objects.filter(name_key="key").exclude(pk=0).order_by().values("pk")
+    sql, params = taken[:1].query.sql_with_params()
+    assert params == ("key", 0), params  # the two parameters, in this order
+    return sql
 
 
 def _origin(url: Any) -> tuple[str, str, int | None] | None:

@@ -270,6 +270,6 @@ def test_the_access_results_write_what_the_dialogs_template_wrote(
         )
         html = renderers.principal_results_html(page, picked=picked, **context)
     # {% translate %} wrote "Pagina's" into the attribute as it is; the Python escapes it.
-    expected = expected.replace("\"Pagina's\"", '"Pagina&#x27;s"')
+    expected = expected.replace('"Pagina\'s"', '"Pagina&#x27;s"')
     assert _tags(html) == _tags(expected)
     assert ("<nav" in html) is (q == "anna")
