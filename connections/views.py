@@ -357,21 +357,24 @@ def _errors_response(form: ConnectionForm) -> HttpResponse:
 
 
 def _tested_response(
-    request: HttpRequest, form: ConnectionForm, outcome: TestOutcome | None = None, **row: Any
+    request: HttpRequest,
+    form: ConnectionForm,
+    outcome: TestOutcome | None = None,
+    *,
+    row: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """A test's answer: its result (or, without an outcome, that the test was refused), the
-    proof, OK's state, the field errors and the refreshed list row, all out of band."""
+    proof, OK's state, the field errors and, given ``row`` (the list row template's
+    context), the refreshed row, all out of band."""
     blockers = _blockers(form) if outcome is not None else []
     ok_enabled = outcome is not None and outcome.result.succeeded and not form.errors
     parts = [
         _errors_html(form, test_refused=outcome is None),
         renderers.test_answer_html(outcome, blockers, ok_enabled=ok_enabled),
     ]
-    if row:
-        context = {**row, "connection": row["row"], "oob": True}
+    if row is not None:
         parts.append(
-            f"<template>{render_to_string('connections/list.html#row', context, request)}"
-            "</template>\n"
+            f"<template>{render_to_string('connections/list.html#row', row, request)}</template>\n"
         )
     return HttpResponse("".join(parts))
 
@@ -423,17 +426,18 @@ def _dialog_test(request: HtmxHttpRequest, connection: ERPConnection | None) -> 
         _add_service_errors(form, exc)
         return _tested_response(request, form)
     # A test of a saved connection whose row is on the page refreshes that row too.
-    row: dict[str, Any] = {}
+    row = None
     if outcome.of_saved and connection is not None and request.POST.get("row_on_page"):
         query = ListQuery.from_params(request.POST)
         row = {
-            "row": selectors.connection_row(pk=connection.pk),
+            "connection": selectors.connection_row(pk=connection.pk),
+            "oob": True,
             "query": query,
             "query_string": urlencode(query.params()),
             "list_path": reverse("connections:list"),
             "list_query": _list_query(query),
         }
-    return _tested_response(request, form, outcome, **row)
+    return _tested_response(request, form, outcome, row=row)
 
 
 def _dialog_save(request: HtmxHttpRequest, connection: ERPConnection | None) -> HttpResponse:

@@ -208,7 +208,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out login before any password is checked.
     "erpsettings.auth.LoginThrottlingBackend",
-    # ModelBackend, with the signed-in user read in plain SQL (erpsettings.auth).
+    # ModelBackend, reading the signed-in user with SQL the ORM wrote once (erpsettings.auth).
     "erpsettings.auth.UserBackend",
 ]
 
