@@ -18,8 +18,9 @@ from typing import Any
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # gthread: each worker process serves ``threads`` requests at once; a request waiting on a
-# dead ERP holds one thread, not the whole worker.
-worker_class = "gthread"
+# dead ERP holds one thread, not the whole worker. The repository's subclass closes finished
+# connections off the worker's main thread (gunicorn's own waits there for each client).
+worker_class = "erpsettings.gunicorn_worker.ThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # A worker takes no more connections than it has threads, so a burst of waiting tests

@@ -680,9 +680,12 @@ def describe_workers(extra: list[str]) -> str:
     for key, value in vars(parsed).items():
         if value is not None and key in cfg.settings:
             cfg.set(key, value)
-    worker = cfg.worker_class_str.rsplit(".", 1)[-1].replace("Worker", "").lower() or "sync"
+    from gunicorn.workers.gthread import ThreadWorker
+
+    klass = cfg.worker_class
+    worker = "gthread" if issubclass(klass, ThreadWorker) else klass.__name__.replace("Worker", "")
     threads = f" x {cfg.threads} threads" if cfg.threads > 1 else ""
-    return f"{cfg.workers} {worker} workers{threads}, timeout {cfg.timeout} s"
+    return f"{cfg.workers} {worker.lower()} workers{threads}, timeout {cfg.timeout} s"
 
 
 # --- the table ---------------------------------------------------------------------------

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
@@ -102,3 +105,65 @@ def test_a_session_is_read_from_the_cache_and_survives_losing_it(manager_client:
     with CaptureQueriesContext(connection) as queries:
         assert manager_client.get(url).status_code == 200  # still signed in
     assert [q for q in queries if "django_session" in q["sql"]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path: Path) -> Iterator[str]:
+    """The application under gunicorn with the repository's configuration (one worker) on
+    127.0.0.1, on an empty SQLite database (``/healthz`` needs no tables)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "erpsettings.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DEBUG": "false",
+        "SECRET_KEY": "deployment-test-" + "x" * 40,
+        "ERP_SECRET_KEYS": "deployment-test-passphrase-of-enough-length",
+        "SECURE_SSL_REDIRECT": "false",
+        "WEB_CONCURRENCY": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind",
+         f"127.0.0.1:{port}", "erpsettings.wsgi"],
+        cwd=GUNICORN_CONF.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_clients_that_keep_their_socket_open_do_not_stall_the_worker(gunicorn_server):
+    """gunicorn (26 and later) waits up to 2 s for each closed connection's client to close
+    its side too. Ten clients that read their answer and keep the socket open would hold
+    the worker's main thread for 20 s; with erpsettings.gunicorn_worker another client is
+    answered while they linger (the bound below is ten times what that takes, not a target)."""
+    host, port = gunicorn_server.removeprefix("http://").split(":")
+    lingering = []
+    try:
+        for _ in range(10):
+            client = socket.create_connection((host, int(port)), timeout=10)
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            lingering.append(client)
+        for client in lingering:  # each has its answer and keeps the socket open
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+        answer = httpx.get(f"{gunicorn_server}/healthz", timeout=10)
+        assert answer.json() == {"status": "ok", "database": "ok"}
+    finally:
+        for client in lingering:
+            client.close()
