@@ -18,15 +18,18 @@ from typing import Any
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # gthread: each worker process serves ``threads`` requests at once; a request waiting on a
-# dead ERP holds one thread, not the whole worker. The repository's subclass closes finished
-# connections off the worker's main thread (gunicorn's own waits there for each client).
+# dead ERP holds one thread, not the whole worker. The repository's subclass of it
+# (erpsettings/gunicorn_worker.py) accepts no connection while all its threads are busy and
+# then closes its idle kept-alive ones, so a page never waits behind tests in one worker
+# while another has threads free; and it closes connections off the worker's main thread.
 worker_class = "erpsettings.gunicorn_worker.ThreadWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
-# A worker takes no more connections than it has threads, so a burst of waiting tests
-# cannot queue a page behind them in one worker while the other has threads free.
-worker_connections = threads
-keepalive = 0  # so every connection slot is a thread (behind a proxy this costs nothing)
+# Keep-alive saves a client (or a proxy that keeps upstream connections) a new connection
+# per request. Behind such a proxy, set it above the proxy's idle timeout
+# (``GUNICORN_CMD_ARGS="--keep-alive 75"``); 0 turns it off.
+keepalive = 5
+worker_connections = 4 * threads  # the requests in hand plus up to 3x as many idle ones
 
 # Longer than the longest connector timeout (60 s per ERP call, connectors.support): a test
 # against a hanging ERP ends in its own "no answer" message, never in a killed worker and an

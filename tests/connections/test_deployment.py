@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gc
 import os
+import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +169,95 @@ def test_clients_that_keep_their_socket_open_do_not_stall_the_worker(gunicorn_se
     finally:
         for client in lingering:
             client.close()
+
+
+class _Workers:
+    """Workers of erpsettings.gunicorn_worker running their real loop in threads of this
+    process, on one listening socket, serving a WSGI app whose ``/slow`` waits for ``release``
+    (the stand-in for a test waiting on a dead ERP)."""
+
+    def __init__(self, threads: int) -> None:
+        from gunicorn.config import Config
+        from gunicorn.glogging import Logger
+
+        self.cfg = Config()
+        self.cfg.set("threads", threads)
+        self.cfg.set("keepalive", 30)
+        self.cfg.set("worker_connections", 4 * threads)
+        self.log = Logger(self.cfg)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.release = threading.Event()
+        self.running: list[tuple[Any, threading.Thread]] = []
+
+    def app(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/slow":
+            self.release.wait(30)
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    def start(self) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from erpsettings.gunicorn_worker import ThreadWorker
+
+        worker = ThreadWorker(1, os.getppid(), [self.listener], None, 30, self.cfg, self.log)
+        worker.wsgi = self.app
+        worker.tpool = worker.get_thread_pool()
+        worker.poller = selectors.DefaultSelector()
+        worker.method_queue.init()
+        worker.closer = ThreadPoolExecutor(1)
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        self.running.append((worker, thread))
+        return worker
+
+    def stop(self) -> None:
+        self.release.set()
+        for worker, thread in self.running:
+            worker.handle_exit(None, None)
+            thread.join(30)
+        self.listener.close()
+
+
+def _get(port: int, path: str, client: socket.socket | None = None) -> socket.socket:
+    client = client or socket.create_connection(("127.0.0.1", port), timeout=10)
+    client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    return client
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the worker never got there")
+
+
+def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_the_others():
+    """Both threads of worker A wait (on a dead ERP, say): A stops accepting, so a page
+    reaches worker B instead of queueing behind them, and A closes its idle kept-alive
+    connection, whose client then reconnects to a worker with a thread free."""
+    workers = _Workers(threads=2)
+    try:
+        a = workers.start()
+        kept = _get(workers.port, "/fast")
+        assert kept.recv(4096).startswith(b"HTTP/1.1 200")  # and kept alive
+        _wait_until(lambda: len(a.keepalived_conns) == 1)
+        waiting = [_get(workers.port, "/slow") for _ in range(2)]
+        _wait_until(lambda: a.busy == 2)
+        assert kept.recv(4096) == b""  # A closed its idle connection
+
+        b = workers.start()
+        page = _get(workers.port, "/fast")
+        assert page.recv(4096).startswith(b"HTTP/1.1 200")  # served while A is still busy
+        assert (a.busy, b.nr) == (2, 1)
+
+        workers.release.set()  # A's threads free again: it takes connections once more
+        for client in waiting:
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        _wait_until(lambda: a.busy == 0 and a._accepting)
+        for client in [kept, page, *waiting]:
+            client.close()
+    finally:
+        workers.stop()
