@@ -685,7 +685,8 @@ def describe_workers(extra: list[str]) -> str:
     klass = cfg.worker_class
     worker = "gthread" if issubclass(klass, ThreadWorker) else klass.__name__.replace("Worker", "")
     threads = f" x {cfg.threads} threads" if cfg.threads > 1 else ""
-    return f"{cfg.workers} {worker.lower()} workers{threads}, timeout {cfg.timeout} s"
+    keepalive = f"keep-alive {cfg.keepalive} s" if cfg.keepalive else "no keep-alive"
+    return f"{cfg.workers} {worker.lower()} workers{threads}, {keepalive}, timeout {cfg.timeout} s"
 
 
 # --- the table ---------------------------------------------------------------------------
