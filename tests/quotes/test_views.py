@@ -275,3 +275,17 @@ def test_a_restored_connection_makes_the_quote_editable_again(sales_client, quot
     connection_services.connection_restore(actor=manager, connection=quote.connection)
     html = sales_client.get(f"/quote/{quote.pk}/").content.decode()
     assert "no longer available" not in html and 'id="product-search"' in html
+
+
+def test_the_lines_form_that_posts_each_change_stays_in_the_page(sales_client, quote):
+    """Only ``#lines`` inside the form is swapped. htmx wires up swapped-in elements after
+    its settle delay, so a form that came with each answer would miss a change made in that
+    moment (a quick Tab after an edit), and the edit would be lost."""
+    page = sales_client.get(f"/quote/{quote.pk}/").content.decode()
+    form = page.index('<form id="lines-form"')
+    assert 'hx-trigger="change"' in page[form : page.index(">", form)]
+    assert form < page.index('<div id="lines"') < page.index("</form>", form)
+    answer = sales_client.post(f"/quote/{quote.pk}/lines/add/", {"code": "CHR-1"}, headers=HTMX)
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<div id="lines"')
+    assert "<form" not in html and "hx-trigger" not in html
