@@ -45,7 +45,7 @@ class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]
 
     @property
     def saturated(self) -> bool:
-        return bool(self.busy >= self.cfg.threads)
+        return self.busy >= int(self.cfg.threads)
 
     def enqueue_req(self, conn: gthread.TConn) -> None:
         self.busy += 1

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.tryton_server import free_port
+
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
@@ -110,12 +112,6 @@ def test_a_session_is_read_from_the_cache_and_survives_losing_it(manager_client:
     assert [q for q in queries if "django_session" in q["sql"]]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def gunicorn_server(tmp_path: Path) -> Iterator[str]:
     """The application under gunicorn with the repository's configuration (one worker) on
@@ -131,11 +127,13 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
         "SECURE_SSL_REDIRECT": "false",
         "WEB_CONCURRENCY": "1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind",
-         f"127.0.0.1:{port}", "erpsettings.wsgi"],
-        cwd=GUNICORN_CONF.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind",
+             f"127.0.0.1:{port}", "erpsettings.wsgi"],
+            cwd=GUNICORN_CONF.parent, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -143,8 +141,10 @@ def gunicorn_server(tmp_path: Path) -> Iterator[str]:
                 httpx.get(f"{url}/healthz", timeout=1)
                 break
             except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert server.poll() is None, log.read_text()
                 time.sleep(0.1)
+        else:
+            pytest.fail(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
         yield url
     finally:
         server.terminate()

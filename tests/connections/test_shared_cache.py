@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from connections.services import TESTS_PER_MINUTE
+from tests.tryton_server import free_port
 
 pytestmark = pytest.mark.django_db  # (the suite clears the cache around each test)
 
@@ -44,12 +45,6 @@ print(allowed)
 """
 
 ATTEMPTS = TESTS_PER_MINUTE  # each process alone would be allowed all of them
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -106,7 +101,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is needed for this test: apt-get install redis-server")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             binary,
